@@ -1,0 +1,3 @@
+from oxt.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,39 @@
+"""Where the meta-openxt checkout is, and the fixed paths inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from oxt.errors import ConfigError
+
+MARKER = Path("meta-openxt") / "conf" / "layer.conf"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    root: Path
+
+    @property
+    def layer(self) -> Path:
+        return self.root / "meta-openxt"
+
+    @property
+    def kas_dir(self) -> Path:
+        return self.root / "kas"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "recipes-templates"
+
+
+def find_checkout(start: Path | None = None) -> Checkout:
+    """The checkout containing *start* (default: the current directory)."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / MARKER).is_file():
+            return Checkout(candidate)
+    raise ConfigError(
+        f"{here}: not inside a meta-openxt checkout (no {MARKER} here or above); "
+        "run oxt from the repository or pass --root DIR"
+    )
