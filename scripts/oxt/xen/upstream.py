@@ -1,0 +1,92 @@
+"""What a Xen remote offers, from one ``git ls-remote`` (no objects fetched).
+
+Annotated tags are resolved to the commit they point at through the
+``refs/tags/X^{}`` lines ls-remote prints; lightweight tags already name
+their commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import git
+
+from oxt.errors import GitError
+from oxt.xen.versions import Version, branch_series, nearest, series_tags
+
+DEFAULT_REMOTE = "https://xenbits.xen.org/git-http/xen.git"
+
+
+class UnknownRefError(GitError):
+    """A branch, tag or version the remote does not have."""
+
+
+@dataclass(frozen=True)
+class RemoteRefs:
+    url: str
+    heads: dict[str, str] = field(default_factory=dict)  # branch -> commit
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> commit (peeled)
+    annotated: frozenset[str] = frozenset()
+
+    def branch(self, name: str) -> str:
+        if name not in self.heads:
+            stable = sorted((b for b in self.heads if branch_series(b)), key=_branch_key)
+            hint = ", ".join(stable[-6:]) or "none"
+            raise UnknownRefError(
+                f"remote {self.url} has no branch {name!r} (newest stable branches: {hint}); "
+                "check --track / --new-track or the track's branch in the manifest"
+            )
+        return self.heads[name]
+
+    def releases(self, series: str) -> list[Version]:
+        return series_tags(self.tags, series)
+
+    def release(self, version: Version) -> str:
+        """Commit of RELEASE-<version>; a clear error listing the nearest tags if missing."""
+        tag = version.tag
+        if tag not in self.tags:
+            existing = self.releases(version.series)
+            near = ", ".join(v.tag for v in nearest(existing, version)) or "none in this series"
+            raise UnknownRefError(
+                f"remote {self.url} has no tag {tag} (Xen {version} was never released); "
+                f"nearest existing tags: {near}; pass one of them to --to"
+            )
+        return self.tags[tag]
+
+
+def _branch_key(name: str):
+    series = branch_series(name) or "0.0"
+    return tuple(int(p) for p in series.split("."))
+
+
+def ls_remote(url: str) -> RemoteRefs:
+    """Branches and tags of *url*; GitError when it cannot be reached."""
+    try:
+        out = git.cmd.Git().ls_remote("--heads", "--tags", url)
+    except git.GitCommandError as err:
+        raise GitError(
+            f"cannot list refs of remote {url}: {_last_line(err.stderr)}; "
+            "check the URL and the network, or pass --remote URL"
+        ) from None
+    heads: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.startswith("refs/heads/"):
+            heads[ref[len("refs/heads/"):]] = sha
+        elif ref.startswith("refs/tags/"):
+            name = ref[len("refs/tags/"):]
+            if name.endswith("^{}"):
+                peeled[name[:-3]] = sha
+            else:
+                tags[name] = sha
+    annotated = frozenset(peeled)
+    tags.update(peeled)
+    return RemoteRefs(url=url, heads=heads, tags=tags, annotated=annotated)
+
+
+def _last_line(text: str | None) -> str:
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    msg = lines[-1] if lines else "unknown error"
+    return msg.removeprefix("stderr: ").strip("'")
