@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except OxtUserError as err:
-        print(f"oxt {args.command}: error: {err}", file=sys.stderr)
+        # One line per problem, each prefixed, so every line reads on its own.
+        for line in str(err).splitlines() or [""]:
+            print(f"oxt {args.command}: error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(f"oxt {args.command}: interrupted", file=sys.stderr)

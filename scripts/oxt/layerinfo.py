@@ -1,0 +1,250 @@
+"""Read an OE layer the way bitbake would see it, without running bitbake.
+
+Parsing is done by oelint-parser (the parser behind oelint-adv): it knows
+line continuations, override syntax, flags, ``require``/``include`` and
+inline python, so we never regex a bitbake file. Includes are resolved
+against the layer roots given, as bitbake resolves them against BBPATH.
+Only what ``oxt check`` needs is exposed: the layer's collection, the
+machines/distros/multiconfigs/recipes it provides, and every assignment of
+a few variables with file and line.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from oelint_parser.cls_item import FlagAssignment, Variable
+from oelint_parser.cls_stash import Stash
+
+METADATA_SUFFIXES = (".bb", ".bbappend", ".inc", ".conf", ".bbclass")
+_VAR_REF = re.compile(r"\$\{([A-Za-z0-9_:.+-]+)\}")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One ``NAME[:overrides] op "value"`` (or ``NAME[flag] = ...``) in a file."""
+
+    file: Path
+    line: int
+    name: str  # with overrides, e.g. SRCREV:pn-xen, or do_image[mcdepends]
+    op: str
+    value: str  # quotes removed, continuation lines joined
+
+
+def _strip(value: str) -> str:
+    # oelint-parser marks continuation lines with \x1b; bitbake joins them.
+    return " ".join(value.replace("\x1b", " ").split())
+
+
+class MetaFile:
+    """One bitbake file plus everything it requires/includes."""
+
+    def __init__(self, path: Path, layer_roots: tuple[Path, ...]):
+        self.path = Path(path)
+        self._stash = Stash(quiet=True, layer_paths=[str(r) for r in layer_roots])
+        self._stash.AddFile(str(self.path))
+        self._stash.Finalize()
+
+    def _variables(self, names=None):
+        # Filter ourselves: oelint-parser splits known old-style suffixes
+        # (LAYERSERIES_COMPAT_openxt -> VarName LAYERSERIES_COMPAT).
+        items = self._stash.GetItemsFor(filename=str(self.path), classifier=Variable.CLASSIFIER)
+        if names is not None:
+            items = [i for i in items if i.VarName in names or i.VarNameCompleteNoModifiers in names]
+        return sorted(items, key=lambda i: i.Line)
+
+    def assignments(self, names: list[str] | None = None) -> list[Assignment]:
+        return [
+            Assignment(Path(i.Origin), i.InFileLine, i.VarNameComplete, i.VarOp.strip(), _strip(i.VarValueStripped))
+            for i in self._variables(names)
+        ]
+
+    def flags(self, flag: str) -> list[Assignment]:
+        items = self._stash.GetItemsFor(filename=str(self.path), classifier=FlagAssignment.CLASSIFIER)
+        return [
+            Assignment(Path(i.Origin), i.InFileLine, f"{i.VarName}[{i.Flag}]", i.VarOp.strip(), _strip(i.ValueStripped))
+            for i in sorted(items, key=lambda i: i.Line)
+            if i.Flag == flag
+        ]
+
+    @functools.cached_property
+    def _expanded(self) -> dict[str, list[str]]:
+        return self._stash.ExpandVar(filename=str(self.path))
+
+    def value(self, name: str) -> str | None:
+        """The value bitbake would give ``name`` from this file alone (=, ?=, +=, :append, :remove ...).
+
+        Unknown ``${VAR}`` references are left as written.
+        """
+        if not self._variables([name]):
+            return None
+        return _strip(" ".join(self._expanded.get(name, [])))
+
+    def where(self, name: str) -> Assignment | None:
+        """The last plain assignment of ``name`` (no overrides), for error messages."""
+        found = [a for a in self.assignments([name]) if a.name == name]
+        return found[-1] if found else None
+
+    def expand(self, text: str) -> str:
+        return _strip(self._stash.ExpandTerm(str(self.path), text))
+
+    def is_image(self) -> bool:
+        return self._stash.IsImage(str(self.path))
+
+    @property
+    def files(self) -> list[Path]:
+        """This file and every file it pulled in."""
+        return sorted({Path(self.path), *(Path(p) for p in self._stash.GetLinksForFile(str(self.path)))})
+
+
+def config_view(lines: list[str], roots: tuple[Path, ...]) -> MetaFile:
+    """Parse a synthetic configuration (e.g. local.conf + ``require`` of a
+    multiconfig, its machine and distro) as one file, the way bitbake.conf
+    stacks them, so lazy ``${VAR}`` references across those files resolve."""
+    with tempfile.TemporaryDirectory(prefix="oxt-view-") as tmp:
+        path = Path(tmp) / "view.conf"
+        path.write_text("\n".join(lines) + "\n")
+        return MetaFile(path, roots)  # parsed eagerly; the file is not needed afterwards
+
+
+def recipe_name(path: Path) -> str:
+    """PN as bitbake derives it from ``name_version.bb``."""
+    return path.stem.split("_")[0]
+
+
+@dataclass(eq=False)  # identity hash: parse() caches per Layer
+class Layer:
+    """What one layer directory provides."""
+
+    path: Path
+    roots: tuple[Path, ...]  # every local layer, for resolving requires (like BBPATH)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def conf(self) -> Path:
+        return self.path / "conf" / "layer.conf"
+
+    @functools.cached_property
+    def layer_conf(self) -> MetaFile:
+        return self.parse(self.conf)
+
+    @functools.lru_cache(maxsize=None)
+    def parse(self, path: Path) -> MetaFile:
+        return MetaFile(path, self.roots)
+
+    def layer_value(self, name: str) -> str:
+        return (self.layer_conf.value(name) or "").replace("${LAYERDIR}", str(self.path))
+
+    @property
+    def collections(self) -> list[str]:
+        return self.layer_value("BBFILE_COLLECTIONS").split()
+
+    @property
+    def bbfiles_patterns(self) -> list[str]:
+        return self.layer_value("BBFILES").split()
+
+    def _confs(self, kind: str) -> dict[str, Path]:
+        return {p.stem: p for p in sorted((self.path / "conf" / kind).glob("*.conf"))}
+
+    @property
+    def machines(self) -> dict[str, Path]:
+        return self._confs("machine")
+
+    @property
+    def distros(self) -> dict[str, Path]:
+        return self._confs("distro")
+
+    @property
+    def multiconfigs(self) -> dict[str, Path]:
+        return self._confs("multiconfig")
+
+    @functools.cached_property
+    def bbfiles(self) -> list[Path]:
+        """Recipes and appends bitbake collects through this layer's BBFILES globs."""
+        found = set()
+        for pattern in self.bbfiles_patterns:
+            if pattern.startswith(str(self.path)):
+                found.update(Path(p) for p in glob.glob(pattern))
+        return sorted(found)
+
+    @property
+    def recipes(self) -> dict[str, list[Path]]:
+        by_pn: dict[str, list[Path]] = {}
+        for path in self.bbfiles:
+            if path.suffix == ".bb":
+                by_pn.setdefault(recipe_name(path), []).append(path)
+        return by_pn
+
+    @functools.cached_property
+    def metadata_files(self) -> list[Path]:
+        return sorted(
+            p
+            for p in self.path.rglob("*")
+            if p.is_file() and p.suffix in METADATA_SUFFIXES and not any(part.startswith(".") for part in p.parts)
+        )
+
+    @property
+    def stray_recipes(self) -> list[Path]:
+        """.bb/.bbappend files that no BBFILES glob matches: bitbake never sees them."""
+        seen = set(self.bbfiles)
+        return [p for p in self.metadata_files if p.suffix in (".bb", ".bbappend") and p not in seen]
+
+    def all_assignments(self, names: list[str]) -> list[Assignment]:
+        """Assignments of ``names`` anywhere in the layer, each reported once."""
+        found = set()
+        for path in self.metadata_files:
+            for a in self.parse(path).assignments(names):
+                found.add(a)
+        return sorted(found, key=lambda a: (str(a.file), a.line))
+
+    def all_flags(self, flag: str) -> list[Assignment]:
+        found = set()
+        for path in self.metadata_files:
+            found.update(self.parse(path).flags(flag))
+        return sorted(found, key=lambda a: (str(a.file), a.line))
+
+    def srcrev_assignments(self) -> list[Assignment]:
+        found = set()
+        for path in self.metadata_files:
+            for a in self.parse(path).assignments():
+                base = a.name.split(":")[0]
+                if base.startswith("SRCREV") and base != "SRCREV_FORMAT":
+                    found.add(a)
+        return sorted(found, key=lambda a: (str(a.file), a.line))
+
+    def resolve(self, a: Assignment) -> str:
+        """``a.value`` with ``${VAR}`` references expanded from the file, or
+        from a recipe that requires it (``SRCREV = "${XEN_REV}"`` in an .inc)."""
+        value = self.parse(a.file).expand(a.value)
+        if not references(value):
+            return value
+        for path in self.bbfiles:
+            unit = self.parse(path)
+            if a.file in unit.files:
+                candidate = unit.expand(a.value)
+                if not references(candidate):
+                    return candidate
+        return value
+
+    def autorev_lines(self) -> list[tuple[Path, int, str]]:
+        """Every non-comment line that mentions AUTOREV (also inside python or SRC_URI)."""
+        hits = []
+        for path in self.metadata_files:
+            text = path.read_text(errors="replace")
+            for number, line in enumerate(text.splitlines(), 1):
+                if "AUTOREV" in line and not line.lstrip().startswith("#"):
+                    hits.append((path, number, line.strip()))
+        return hits
+
+
+def references(text: str) -> list[str]:
+    """``${VAR}`` names used in ``text``."""
+    return _VAR_REF.findall(text)
