@@ -52,9 +52,8 @@ class XsaDecision:
 
 def _apply_series(checker, commit: str, patches: list[Path], names: list[str], reverse: bool):
     """(clean, failing patch name, git's message) for the series applied in order."""
+    # forward order even with -R: `git apply -R` undoes a multi-patch input last patch first
     order = list(zip(patches, names))
-    if reverse:
-        order.reverse()
     ok, msg = checker.apply_series(commit, [p for p, _ in order], reverse=reverse)
     if ok:
         return True, None, ""

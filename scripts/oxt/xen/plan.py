@@ -1,0 +1,240 @@
+"""Plan a bump of one Xen track: resolve the target upstream, fetch only the
+range old..new into the cache, index the XSAs in it and decide about every
+queued XSA. Nothing in the checkout is written here; the result says what
+the manifest and the layer must become (see :mod:`oxt.plugins.bump`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oxt.errors import ConfigError, OxtUserError
+from oxt.xen import decide as dec
+from oxt.xen.cache import UpstreamCache
+from oxt.xen.model import GIT, SHA40, TARBALL, Track
+from oxt.xen.tarball import DEFAULT_URL, fetch_release
+from oxt.xen.upstream import RemoteRefs, UnknownRefError
+from oxt.xen.versions import Version, describe_parts
+from oxt.xen.xsa_index import CommitInfo, XsaCommit, build_index
+
+_HEX = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+class DowngradeError(OxtUserError):
+    """The target is older than the current pin."""
+
+
+class PatchNoLongerAppliesError(OxtUserError):
+    """A queued XSA patch is not upstream and does not apply on the new commit."""
+
+
+@dataclass
+class BumpOptions:
+    to: str = "tip"
+    mode: str | None = None  # None: keep each track's mode
+    allow_downgrade: bool = False
+    tarball_url: str | None = None
+    download_dir: Path | None = None
+    require_signature: bool = False
+    gpg_home: Path | None = None
+    progress: bool = True
+
+
+@dataclass
+class Pin:
+    commit: str | None
+    describe: str | None = None
+    version: str | None = None  # tarball mode
+    url: str | None = None
+    sha256: str | None = None
+    signature: str | None = None
+
+    @property
+    def tag(self) -> str | None:
+        return describe_parts(self.describe)[0] if self.describe else None
+
+    @property
+    def label(self) -> str:
+        if self.version:
+            return self.version
+        return self.describe or (self.commit[:12] if self.commit else "(none)")
+
+
+@dataclass
+class TrackPlan:
+    old_track: Track | None
+    new_track: Track
+    old: Pin
+    new: Pin
+    commits: list[CommitInfo] = field(default_factory=list)
+    decisions: list[dec.XsaDecision] = field(default_factory=list)
+    upstream_xsas: dict[int, list[XsaCommit]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    downgrade: bool = False
+
+    @property
+    def branch(self) -> str:
+        return self.new_track.branch
+
+    @property
+    def mode(self) -> str:
+        return self.new_track.mode
+
+    @property
+    def changed(self) -> bool:
+        return self.old_track != self.new_track
+
+    @property
+    def dropped(self) -> list[dec.XsaDecision]:
+        return [d for d in self.decisions if d.drop]
+
+    @property
+    def kept(self) -> list[dec.XsaDecision]:
+        return [d for d in self.decisions if not d.drop]
+
+    @property
+    def dropped_files(self) -> list[str]:
+        return [p for d in self.dropped for p in d.patches]
+
+
+def _target(track: Track, refs: RemoteRefs, to: str, mode: str) -> tuple[str | None, str | None, Version | None]:
+    """(commit or None, abbreviated/unknown rev, release version) the user asked for."""
+    series = track.series
+    if to == "tip":
+        if mode == TARBALL:
+            releases = refs.releases(series)
+            if not releases:
+                raise UnknownRefError(f"remote {refs.url} has no RELEASE-{series}.* tag yet; "
+                                      "use --mode git to follow the branch")
+            return refs.tags[releases[-1].tag], None, releases[-1]
+        return refs.branch(track.branch), None, None
+    version = Version.parse(to)
+    if version:
+        if version.series != series:
+            raise OxtUserError(f"--to {to}: version {to} is not on track {track.branch} (series {series}); "
+                               f"pick a {series}.N version or use --track stable-{version.series}")
+        return refs.release(version), None, version
+    if mode == TARBALL:
+        raise OxtUserError(f"--to {to}: tarball mode needs a release version X.Y.Z (or tip), not a commit")
+    if _HEX.match(to.lower()):
+        return (to.lower(), None, None) if SHA40.match(to.lower()) else (None, to.lower(), None)
+    raise OxtUserError(f"--to {to}: expected tip, a version X.Y.Z or a commit id (7-40 hex digits)")
+
+
+def _old_commit(track: Track, refs: RemoteRefs) -> str | None:
+    if track.mode == TARBALL and track.version:
+        v = Version.parse(track.version)
+        return refs.tags.get(v.tag) if v else None
+    return track.srcrev
+
+
+def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: UpstreamCache,
+               xsa_dir: Path, options: BumpOptions) -> TrackPlan:
+    mode = options.mode or track.mode
+    refs.branch(track.branch)  # unknown branch -> clear error before any fetch
+    target, abbrev, version = _target(track, refs, options.to, mode)
+    old_commit = None if new_track else _old_commit(track, refs)
+
+    # base tag: the release the old pin describes from, or the target release if older
+    series_releases = refs.releases(track.series)
+    base: Version | None = None
+    if not new_track:
+        if track.mode == TARBALL and track.version:
+            base = Version.parse(track.version)
+        elif track.tag:
+            base = Version.from_tag(describe_parts(track.tag)[0])
+    if version and (base is None or version < base):
+        base = version
+    if base is None and series_releases:
+        base = series_releases[-1] if new_track else series_releases[0]
+    if base and base.tag not in refs.tags:
+        base = None
+    newer_tags = [v.tag for v in series_releases if base is None or v > base]
+
+    branch_tip = refs.branch(track.branch)
+    cache.ensure_range(track.branch, branch_tip, base_tag=base.tag if base else None,
+                       base_commit=refs.tags[base.tag] if base else None,
+                       tags=newer_tags, need=[c for c in (old_commit, target) if c])
+    tip_ref = f"refs/oxt/heads/{track.branch}"
+    if abbrev:
+        target = cache.resolve(abbrev)
+        if not target:
+            raise UnknownRefError(f"--to {abbrev}: no such commit on {track.branch} since "
+                                  f"{base.tag if base else 'the fetched range'}; give the full 40-hex id")
+    if not cache.is_ancestor(target, tip_ref):
+        raise UnknownRefError(f"--to {options.to}: commit {target[:12]} is not on branch {track.branch} "
+                              f"of {refs.url}; pick a commit of that branch")
+    if old_commit and not cache.is_ancestor(old_commit, tip_ref):
+        raise ConfigError(f"manifest: track {track.branch} pins {old_commit[:12]}, which is not on branch "
+                          f"{track.branch} of {refs.url}; fix the pin (or --remote) and retry")
+
+    old = Pin(commit=old_commit, describe=cache.describe(old_commit) if old_commit else None,
+              version=track.version if track.mode == TARBALL else None, url=track.url, sha256=track.sha256)
+    new = Pin(commit=target, describe=cache.describe(target))
+    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new)
+
+    if old_commit and target != old_commit and cache.is_ancestor(target, old_commit):
+        plan.downgrade = True
+        if not options.allow_downgrade:
+            raise DowngradeError(
+                f"track {track.branch}: target {new.label} is older than the current pin {old.label}; "
+                "pass --allow-downgrade if that is what you want")
+        plan.warnings.append(f"downgrade from {old.label} to {new.label}: XSA patches are not re-checked "
+                             "against dropped fixes")
+
+    # tarball mode: the release tarball itself
+    if mode == TARBALL:
+        ver = str(version) if version else describe_parts(new.describe or "")[0].removeprefix("RELEASE-")
+        same = (track.mode == TARBALL and track.version == ver and track.sha256)
+        if same:
+            new.version, new.url, new.sha256 = ver, track.url, track.sha256
+        else:
+            template = options.tarball_url or _template_from(track) or DEFAULT_URL
+            tb = fetch_release(ver, url_template=template, download_dir=options.download_dir,
+                               progress=options.progress, require_signature=options.require_signature,
+                               gpg_home=options.gpg_home)
+            new.version, new.url, new.sha256, new.signature = ver, tb.url, tb.sha256, tb.signature
+            if not tb.signature.startswith("verified"):
+                plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
+
+    # XSAs in old..new and decisions about the queue
+    if not plan.downgrade and target != old_commit:
+        plan.commits = cache.commits(old_commit, target) if old_commit else []
+    index = build_index(plan.commits)
+    plan.upstream_xsas = dict(index.commits)
+    blocking = []
+    for entry in track.xsas:
+        paths = [xsa_dir / name for name in entry.patches]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise ConfigError(f"manifest: XSA-{entry.number} of track {track.branch} lists missing patch "
+                              f"file(s) {', '.join(missing)}; restore them or remove the entry")
+        d = dec.decide(entry.number, list(entry.patches), paths, index, cache, target)
+        plan.decisions.append(d)
+        if d.status == dec.UNSURE:
+            plan.warnings.append(f"XSA-{d.number}: {d.note}")
+        if d.blocking:
+            blocking.append(d)
+    if blocking:
+        lines = "; ".join(f"XSA-{d.number}: {xsa_dir / d.failed_patch} does not apply on {new.label} "
+                          f"({d.failure})" for d in blocking)
+        raise PatchNoLongerAppliesError(
+            f"{lines}; upstream does not carry it yet — refresh the patch for the new base "
+            f"(oxt xsa add N FILE…) or bump --to an older commit")
+
+    kept = tuple(e for e, d in zip(track.xsas, plan.decisions) if not d.drop)
+    if mode == GIT:
+        plan.new_track = track.with_(mode=GIT, srcrev=target, tag=new.tag, version=None, url=None,
+                                     sha256=None, xsas=kept)
+    else:
+        plan.new_track = track.with_(mode=TARBALL, srcrev=None, tag=new.tag, version=new.version,
+                                     url=new.url, sha256=new.sha256, xsas=kept)
+    return plan
+
+
+def _template_from(track: Track) -> str | None:
+    if track.url and track.version and track.version in track.url:
+        return track.url.replace(track.version, "{version}")
+    return None

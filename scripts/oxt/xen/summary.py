@@ -1,0 +1,132 @@
+"""A bump result as data, and its renderings: plain text (terminal),
+markdown (pull-request body, issue 5) and JSON (bots).
+
+:func:`to_data` is the single source; the renderers only format it, so a
+new format is one small function.
+"""
+
+from __future__ import annotations
+
+import json
+
+from oxt.xen.plan import TrackPlan
+
+
+def to_data(plans: list[TrackPlan], *, dry_run: bool = False, commit: str | None = None) -> dict:
+    tracks = []
+    for p in plans:
+        tracks.append({
+            "track": p.branch,
+            "mode": p.mode,
+            "changed": p.changed,
+            "downgrade": p.downgrade,
+            "old": {"commit": p.old.commit, "describe": p.old.describe, "version": p.old.version,
+                    "sha256": p.old.sha256},
+            "new": {"commit": p.new.commit, "describe": p.new.describe, "version": p.new.version,
+                    "url": p.new.url, "sha256": p.new.sha256, "signature": p.new.signature},
+            "upstream_commits": [{"commit": c.sha, "subject": c.subject} for c in p.commits],
+            "upstream_xsas": {str(n): [c.sha for c in cs] for n, cs in sorted(p.upstream_xsas.items())},
+            "xsas": [{
+                "xsa": d.number, "status": d.status, "action": "drop" if d.drop else "keep",
+                "patches": d.patches,
+                "upstream": [{"commit": c.sha, "subject": c.subject, "backport_of": c.backport_of}
+                             for c in d.upstream],
+                "reverse_applies": d.reverse_clean, "applies": d.forward_clean, "note": d.note,
+            } for d in p.decisions],
+            "removed_files": p.dropped_files,
+            "warnings": p.warnings,
+        })
+    return {"dry_run": dry_run, "commit": commit, "changed": any(t["changed"] for t in tracks),
+            "tracks": tracks}
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _label(pin: dict) -> str:
+    if pin.get("version"):
+        return pin["version"]
+    if pin.get("describe"):
+        return pin["describe"]
+    return (pin.get("commit") or "(none)")[:12]
+
+
+def _yes_no(v) -> str:
+    return "-" if v is None else ("yes" if v else "no")
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def to_text(data: dict) -> str:
+    out = []
+    rows = [["TRACK", "MODE", "OLD", "NEW", "COMMITS", "XSA DROPPED", "XSA KEPT"]]
+    for t in data["tracks"]:
+        dropped = [x for x in t["xsas"] if x["action"] == "drop"]
+        kept = [x for x in t["xsas"] if x["action"] == "keep"]
+        rows.append([t["track"], t["mode"], _label(t["old"]),
+                     _label(t["new"]) if t["changed"] else "(unchanged)",
+                     str(len(t["upstream_commits"])), str(len(dropped)), str(len(kept))])
+    out += _table(rows)
+    for t in data["tracks"]:
+        if not t["xsas"]:
+            continue
+        out.append("")
+        out.append(f"{t['track']}: queued XSAs")
+        rows = [["XSA", "STATUS", "ACTION", "UPSTREAM COMMITS", "REVERSE-APPLIES", "NOTE"]]
+        for x in t["xsas"]:
+            rows.append([f"XSA-{x['xsa']}", x["status"], x["action"],
+                         " ".join(c["commit"][:12] for c in x["upstream"]) or "-",
+                         _yes_no(x["reverse_applies"]), x["note"]])
+        out += ["  " + line for line in _table(rows)]
+    for t in data["tracks"]:
+        for w in t["warnings"]:
+            out.append(f"warning: {t['track']}: {w}")
+    if data["dry_run"]:
+        out.append("dry run: nothing written")
+    elif data["commit"]:
+        out.append(f"committed {data['commit'][:12]}")
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(data: dict) -> str:
+    """The pull-request body the scheduled tracker posts (empty: nothing to propose)."""
+    if not data["changed"]:
+        return ""
+    out = []
+    for t in data["tracks"]:
+        if not t["changed"]:
+            continue
+        out.append(f"## Xen `{t['track']}`: {_label(t['old'])} → {_label(t['new'])}")
+        out.append("")
+        new = t["new"]
+        out.append(f"- mode: {t['mode']}; commit `{new['commit']}`")
+        if new.get("sha256"):
+            out.append(f"- tarball: {new['url']} (sha256 `{new['sha256']}`, signature {new.get('signature')})")
+        out.append("")
+        if t["xsas"]:
+            out.append("| XSA | status | action | upstream commits | reverse-applies | note |")
+            out.append("|---|---|---|---|---|---|")
+            for x in t["xsas"]:
+                ups = ", ".join(f"`{c['commit'][:12]}`" for c in x["upstream"]) or "–"
+                out.append(f"| XSA-{x['xsa']} | {x['status']} | {x['action']} | {ups} | "
+                           f"{_yes_no(x['reverse_applies'])} | {x['note']} |")
+            out.append("")
+        for w in t["warnings"]:
+            out.append(f"> **warning:** {w}")
+        if t["warnings"]:
+            out.append("")
+        commits = t["upstream_commits"]
+        out.append(f"<details><summary>Upstream shortlog ({len(commits)} commits)</summary>")
+        out.append("")
+        out += [f"- `{c['commit'][:12]}` {c['subject']}" for c in commits]
+        out.append("")
+        out.append("</details>")
+        out.append("")
+    return "\n".join(out)
+
+
+RENDERERS = {"text": to_text, "markdown": to_markdown, "json": to_json}

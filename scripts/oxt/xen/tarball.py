@@ -1,0 +1,144 @@
+"""Xen release tarballs: download with progress into a cache, sha256, and
+the detached ``.sig`` checked with gpg.
+
+Upstream publishes ``xen-X.Y.Z.tar.gz`` and ``xen-X.Y.Z.tar.gz.sig`` signed
+with the Xen.org code signing key (fingerprint below; it is also the issuer
+of the signatures on the RELEASE-* tags). The signature is checked when gpg
+is installed and the key is in the keyring gpg uses (``GNUPGHOME`` or
+``--gpg-home``); ``--require-signature`` turns "cannot check" into an error.
+A bad signature is always an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from oxt.errors import OxtUserError
+from oxt.xen.progress import DownloadProgress
+
+DEFAULT_URL = "https://downloads.xenproject.org/release/xen/{version}/xen-{version}.tar.gz"
+XEN_SIGNING_KEY = "23E3222C145F4475FA8060A783FE14C957E82BD9"
+CHUNK = 1 << 16
+
+
+class DownloadError(OxtUserError):
+    """A tarball or its signature cannot be fetched or does not verify."""
+
+
+@dataclass
+class Tarball:
+    url: str
+    path: Path
+    sha256: str
+    signature: str  # "verified (<fpr>)", "not checked: <why>"
+
+
+def default_download_dir() -> Path:
+    env = os.environ.get("OXT_XEN_DOWNLOADS")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "oxt" / "downloads"
+
+
+def url_for(template: str, version: str) -> str:
+    return template.format(version=version)
+
+
+def _download(url: str, dest: Path, progress: bool, timeout: float = 60) -> None:
+    """Stream *url* into *dest* atomically (temp file in the same dir, then rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        resp = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - URL given by the user
+    except urllib.error.HTTPError as err:
+        raise DownloadError(f"cannot download {url}: HTTP {err.code} {err.reason}; "
+                            "check the version and --tarball-url") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise DownloadError(f"cannot download {url}: {reason}; check the network and --tarball-url") from None
+    total = resp.headers.get("Content-Length")
+    bar = DownloadProgress(f"download {dest.name}", int(total) if total else None, enabled=progress)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, resp:
+            while chunk := resp.read(CHUNK):
+                out.write(chunk)
+                bar.advance(len(chunk))
+        if total and os.path.getsize(tmp) != int(total):
+            raise DownloadError(f"download of {url} was cut short ({os.path.getsize(tmp)} of {total} bytes); rerun")
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    bar.finish()
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_signature(tarball: Path, sig: Path, *, key: str = XEN_SIGNING_KEY,
+                     gpg_home: Path | None = None) -> tuple[bool | None, str]:
+    """(True, fpr) good; (None, why) cannot check; raises DownloadError on a bad signature."""
+    gpg = shutil.which("gpg")
+    if not gpg:
+        return None, "gpg is not installed"
+    env = dict(os.environ)
+    if gpg_home:
+        env["GNUPGHOME"] = str(gpg_home)
+    proc = subprocess.run(
+        [gpg, "--batch", "--no-tty", "--status-fd", "1", "--verify", str(sig), str(tarball)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    status = [ln.split()[1:] for ln in proc.stdout.splitlines() if ln.startswith("[GNUPG:] ")]
+    kinds = {s[0]: s[1:] for s in status if s}
+    if "BADSIG" in kinds:
+        raise DownloadError(f"{tarball.name}: BAD signature in {sig.name}; the download is corrupt or tampered "
+                            f"with — delete {tarball} and retry")
+    if "NO_PUBKEY" in kinds or "ERRSIG" in kinds:
+        return None, f"signing key not in the gpg keyring (import the Xen.org key {key})"
+    if "VALIDSIG" in kinds:
+        fpr = kinds["VALIDSIG"][0].upper()
+        primary = kinds["VALIDSIG"][-1].upper() if len(kinds["VALIDSIG"]) >= 10 else fpr
+        if key.upper() not in (fpr, primary):
+            raise DownloadError(f"{tarball.name}: signed by {fpr}, not by the expected key {key}")
+        return True, fpr
+    return None, f"gpg could not check the signature: {proc.stderr.strip().splitlines()[-1:] or 'no status'}"
+
+
+def fetch_release(version: str, *, url_template: str = DEFAULT_URL, download_dir: Path | None = None,
+                  progress: bool = True, require_signature: bool = False,
+                  key: str = XEN_SIGNING_KEY, gpg_home: Path | None = None) -> Tarball:
+    url = url_for(url_template, version)
+    ddir = Path(download_dir) if download_dir else default_download_dir()
+    dest = ddir / Path(url).name
+    if not dest.exists():
+        _download(url, dest, progress)
+    sig = ddir / (dest.name + ".sig")
+    signature: str
+    try:
+        if not sig.exists():
+            _download(url + ".sig", sig, progress=False)
+        ok, detail = verify_signature(dest, sig, key=key, gpg_home=gpg_home)
+        signature = f"verified ({detail})" if ok else f"not checked: {detail}"
+    except DownloadError as err:
+        if "BAD signature" in str(err) or "not by the expected key" in str(err):
+            dest.unlink(missing_ok=True)  # never keep a tampered file in the cache
+            sig.unlink(missing_ok=True)
+            raise
+        ok, signature = None, f"not checked: {err}"
+    if require_signature and not ok:
+        raise DownloadError(f"--require-signature: signature of {dest.name} {signature.removeprefix('not checked: ')}")
+    return Tarball(url=url, path=dest, sha256=sha256_of(dest), signature=signature)
