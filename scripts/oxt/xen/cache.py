@@ -206,6 +206,16 @@ class UpstreamCache:
                 commits.append(CommitInfo(sha=sha, subject=subject, message=body))
         return commits
 
+    def file_md5(self, commit: str, path: str) -> str | None:
+        """md5 of a file at *commit* (LIC_FILES_CHKSUM), None if absent."""
+        import hashlib
+
+        try:
+            blob = self.repo.git.cat_file("blob", f"{commit}:{path}", stdout_as_string=False)
+        except git.GitCommandError:
+            return None
+        return hashlib.md5(blob).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
+
     def commit_date(self, sha: str) -> str:
         return self.repo.git.show("-s", "--format=%cI", sha)
 

@@ -28,6 +28,7 @@ class Track:
     version: str | None = None  # tarball mode: X.Y.Z
     url: str | None = None  # tarball mode
     sha256: str | None = None  # tarball mode
+    license_md5: str | None = None  # md5 of COPYING at the pin (LIC_FILES_CHKSUM)
     xsas: tuple[XsaEntry, ...] = field(default_factory=tuple)
 
     @property

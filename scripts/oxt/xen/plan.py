@@ -40,6 +40,7 @@ class BumpOptions:
     require_signature: bool = False
     gpg_home: Path | None = None
     progress: bool = True
+    index_since_base: bool = False  # xsa status: index base-release..target, not old..target
 
 
 @dataclass
@@ -200,7 +201,9 @@ def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: Upstre
                 plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
 
     # XSAs in old..new and decisions about the queue
-    if not plan.downgrade and target != old_commit:
+    if options.index_since_base and base:
+        plan.commits = cache.commits(refs.tags[base.tag], target)
+    elif not plan.downgrade and target != old_commit:
         plan.commits = cache.commits(old_commit, target) if old_commit else []
     index = build_index(plan.commits)
     plan.upstream_xsas = dict(index.commits)
@@ -225,12 +228,22 @@ def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: Upstre
             f"(oxt xsa add N FILE…) or bump --to an older commit")
 
     kept = tuple(e for e, d in zip(track.xsas, plan.decisions) if not d.drop)
+    if not new.describe:
+        raise UnknownRefError(f"track {track.branch}: no RELEASE-* tag is reachable from {target[:12]}, so its "
+                              "version cannot be described; pick a commit after the branch's first release")
+    license_md5 = cache.file_md5(target, "COPYING")
+    if license_md5 is None:
+        raise UnknownRefError(f"track {track.branch}: {target[:12]} has no COPYING file; is {refs.url} xen.git?")
+    if track.license_md5 and license_md5 != track.license_md5:
+        plan.warnings.append(f"COPYING changed upstream (md5 {track.license_md5} -> {license_md5}): "
+                             "license_md5 updated; review the licence change")
     if mode == GIT:
-        plan.new_track = track.with_(mode=GIT, srcrev=target, tag=new.tag, version=None, url=None,
-                                     sha256=None, xsas=kept)
+        plan.new_track = track.with_(mode=GIT, srcrev=target, tag=new.describe, version=None, url=None,
+                                     sha256=None, license_md5=license_md5, xsas=kept)
     else:
-        plan.new_track = track.with_(mode=TARBALL, srcrev=None, tag=new.tag, version=new.version,
-                                     url=new.url, sha256=new.sha256, xsas=kept)
+        plan.new_track = track.with_(mode=TARBALL, srcrev=None, tag=f"RELEASE-{new.version}",
+                                     version=new.version, url=new.url, sha256=new.sha256,
+                                     license_md5=license_md5, xsas=kept)
     return plan
 
 

@@ -1,0 +1,155 @@
+"""Xen tracks in the manifest (recipes-templates/manifest.yml, RENDER's
+:mod:`oxt.manifest`): read them as :class:`oxt.xen.model.Track`, and write a
+bump back — keeping comments and key order (ruamel round-trip) — after
+validating the edited text with RENDER's own :func:`oxt.manifest.parse_manifest`.
+
+This module is the only place in ``oxt.xen`` that knows the manifest layout::
+
+    xen:
+      remote: https://xenbits.xen.org/git-http/xen.git
+      preferred: stable-4.19
+      tracks:
+        - branch: stable-4.19
+          mode: git                       # or tarball: version, url, sha256
+          srcrev: <40 hex>
+          describe: RELEASE-4.19.6-3-g<sha12>
+          license_md5: <md5 of COPYING>
+          upstream_patches: {...}         # untouched here
+          xsa:
+            - number: 300
+              files: [xsa300.patch]       # under meta-openxt/recipes-extended/xen/files/xsa/
+              origin: https://xenbits.xen.org/xsa/advisory-300.html
+          patches: []                     # OpenXT queue: untouched here
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from oxt import manifest as mf
+from oxt.repo import Checkout
+from oxt.xen.model import GIT, Track, XsaEntry
+
+
+@dataclass
+class ManifestFile:
+    checkout: Checkout
+    path: Path
+    text: str
+    model: mf.Manifest
+
+    @property
+    def remote(self) -> str:
+        return self.model.xen.remote
+
+
+def manifest_path(checkout: Checkout) -> Path:
+    return mf.manifest_path(checkout)
+
+
+def xsa_dir(checkout: Checkout) -> Path:
+    return checkout.layer / Path(str(mf.XEN_XSA_DIR))
+
+
+def _track(t: mf.XenTrack) -> Track:
+    return Track(
+        branch=t.branch, mode=t.mode, srcrev=t.srcrev,
+        tag=t.describe if t.mode == GIT else f"RELEASE-{t.version}",
+        version=t.version, url=t.url, sha256=t.sha256, license_md5=t.license_md5,
+        xsas=tuple(XsaEntry(number=x.number, patches=tuple(x.files), origin=x.origin) for x in t.xsa),
+    )
+
+
+def load(checkout: Checkout) -> tuple[ManifestFile, list[Track]]:
+    """The manifest and its Xen tracks; ConfigError (exit 2) when invalid."""
+    model = mf.load_manifest(checkout)
+    path = manifest_path(checkout)
+    return ManifestFile(checkout, path, path.read_text(encoding="utf-8"), model), [
+        _track(t) for t in model.xen.tracks]
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    y.preserve_quotes = True
+    return y
+
+
+def _set(node: CommentedMap, key: str, value, after: str | None = None) -> None:
+    if value is None:
+        node.pop(key, None)
+    elif key in node or after is None or after not in node:
+        node[key] = value
+    else:
+        node.insert(list(node.keys()).index(after) + 1, key, value)
+
+
+def _xsa_seq(entries) -> CommentedSeq | list:
+    if not entries:
+        seq = CommentedSeq()
+        seq.fa.set_flow_style()
+        return seq
+    seq = CommentedSeq()
+    for x in entries:
+        item = CommentedMap()
+        item["number"] = x.number
+        files = CommentedSeq(list(x.patches))
+        item["files"] = files
+        item["origin"] = x.origin or f"https://xenbits.xen.org/xsa/advisory-{x.number}.html"
+        seq.append(item)
+    return seq
+
+
+def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path] = frozenset(),
+                 removed: set[Path] = frozenset()) -> str:
+    """The manifest text with *tracks* written over (or appended to) xen.tracks,
+    validated by RENDER's parser as if *added* files existed and *removed* did not."""
+    y = _yaml()
+    data = y.load(manifest.text)
+    nodes = data["xen"]["tracks"]
+    by_branch = {str(n["branch"]): n for n in nodes}
+    for t in tracks:
+        node = by_branch.get(t.branch)
+        if node is None:
+            node = CommentedMap()
+            node["branch"] = t.branch
+            nodes.append(node)
+            by_branch[t.branch] = node
+        old_xsas = [int(x["number"]) for x in (node.get("xsa") or [])]
+        node["mode"] = t.mode
+        git_mode = t.mode == GIT
+        _set(node, "srcrev", t.srcrev if git_mode else None, after="mode")
+        _set(node, "describe", t.tag if git_mode else None, after="srcrev")
+        _set(node, "version", None if git_mode else t.version, after="mode")
+        _set(node, "url", None if git_mode else t.url, after="version")
+        _set(node, "sha256", None if git_mode else t.sha256, after="url")
+        _set(node, "license_md5", t.license_md5, after="sha256" if not git_mode else "describe")
+        if old_xsas != [x.number for x in t.xsas] or "xsa" not in node:
+            node["xsa"] = _xsa_seq(t.xsas)
+        if "patches" not in node:
+            node["patches"] = _xsa_seq(())
+    buf = io.StringIO()
+    y.dump(data, buf)
+    text = buf.getvalue()
+    mf.parse_manifest(text, manifest.checkout,
+                      exists=lambda p: (Path(p) in added) or (Path(p).is_file() and Path(p) not in removed))
+    return text
+
+
+def render_function():
+    """RENDER's renderer: called after the manifest is written (None if absent)."""
+    try:
+        from oxt import render as rd  # noqa: PLC0415 - optional until issue 3 lands
+    except ImportError:
+        return None
+    for name in ("render_checkout", "render"):
+        fn = getattr(rd, name, None)
+        if callable(fn):
+            return fn
+    return None
