@@ -28,12 +28,15 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-from oxt import manifest as mf
 from oxt.repo import Checkout
 from oxt.xen.model import GIT, Track, XsaEntry
+
+
+def _mf():
+    # imported on use: the manifest model (issue 3) and ruamel are only needed when a command runs
+    from oxt import manifest
+
+    return manifest
 
 
 @dataclass
@@ -41,7 +44,7 @@ class ManifestFile:
     checkout: Checkout
     path: Path
     text: str
-    model: mf.Manifest
+    model: object
 
     @property
     def remote(self) -> str:
@@ -49,14 +52,14 @@ class ManifestFile:
 
 
 def manifest_path(checkout: Checkout) -> Path:
-    return mf.manifest_path(checkout)
+    return _mf().manifest_path(checkout)
 
 
 def xsa_dir(checkout: Checkout) -> Path:
-    return checkout.layer / Path(str(mf.XEN_XSA_DIR))
+    return checkout.layer / Path(str(_mf().XEN_XSA_DIR))
 
 
-def _track(t: mf.XenTrack) -> Track:
+def _track(t) -> Track:
     return Track(
         branch=t.branch, mode=t.mode, srcrev=t.srcrev,
         tag=t.describe if t.mode == GIT else f"RELEASE-{t.version}",
@@ -67,13 +70,15 @@ def _track(t: mf.XenTrack) -> Track:
 
 def load(checkout: Checkout) -> tuple[ManifestFile, list[Track]]:
     """The manifest and its Xen tracks; ConfigError (exit 2) when invalid."""
-    model = mf.load_manifest(checkout)
+    model = _mf().load_manifest(checkout)
     path = manifest_path(checkout)
     return ManifestFile(checkout, path, path.read_text(encoding="utf-8"), model), [
         _track(t) for t in model.xen.tracks]
 
 
-def _yaml() -> YAML:
+def _yaml():
+    from ruamel.yaml import YAML
+
     y = YAML(typ="rt")
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 4096
@@ -81,7 +86,7 @@ def _yaml() -> YAML:
     return y
 
 
-def _set(node: CommentedMap, key: str, value, after: str | None = None) -> None:
+def _set(node, key: str, value, after: str | None = None) -> None:
     if value is None:
         node.pop(key, None)
     elif key in node or after is None or after not in node:
@@ -90,7 +95,9 @@ def _set(node: CommentedMap, key: str, value, after: str | None = None) -> None:
         node.insert(list(node.keys()).index(after) + 1, key, value)
 
 
-def _xsa_seq(entries) -> CommentedSeq | list:
+def _xsa_seq(entries):
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     if not entries:
         seq = CommentedSeq()
         seq.fa.set_flow_style()
@@ -110,6 +117,8 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
                  removed: set[Path] = frozenset()) -> str:
     """The manifest text with *tracks* written over (or appended to) xen.tracks,
     validated by RENDER's parser as if *added* files existed and *removed* did not."""
+    from ruamel.yaml.comments import CommentedMap
+
     y = _yaml()
     data = y.load(manifest.text)
     nodes = data["xen"]["tracks"]
@@ -137,7 +146,7 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
     buf = io.StringIO()
     y.dump(data, buf)
     text = buf.getvalue()
-    mf.parse_manifest(text, manifest.checkout,
+    _mf().parse_manifest(text, manifest.checkout,
                       exists=lambda p: (Path(p) in added) or (Path(p).is_file() and Path(p) not in removed))
     return text
 
