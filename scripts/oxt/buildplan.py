@@ -26,13 +26,25 @@ class VmPlan:
     tmpdir: str | None  # relative to the kas build dir when it lives there
     multilib: list[str] = field(default_factory=list)  # variants, e.g. ["lib32"]
     multilib_packages: dict[str, list[str]] = field(default_factory=dict)  # variant -> packages
-    mcdepends: list[str] = field(default_factory=list)  # "mc:FROM:TO:PN:TASK"
 
     @property
     def deploy_dir(self) -> str | None:
         if not (self.tmpdir and self.machine):
             return None
         return f"{self.tmpdir}/deploy/images/{self.machine}"
+
+
+@dataclass
+class McDepend:
+    """``RECIPE:do_task[mcdepends] = "mc:SOURCE:MULTICONFIG:TARGET:TARGET_TASK"``."""
+
+    recipe: str
+    file: str  # file:line
+    task: str
+    source: str  # may be ${BB_CURRENT_MC}: whichever multiconfig builds the recipe
+    multiconfig: str
+    target: str
+    target_task: str
 
 
 @dataclass
@@ -44,6 +56,7 @@ class BuildPlan:
     vms: list[VmPlan]
     other_targets: list[str]  # targets outside any multiconfig
     repos: list[RepoPin]
+    mcdepends: list[McDepend] = field(default_factory=list)
     also_checked: list[str] = field(default_factory=list)  # other compositions validated
 
     def as_dict(self) -> dict:
@@ -91,9 +104,11 @@ def format_text(plan: BuildPlan) -> str:
             [vm.name, vm.multiconfig_file or "-", vm.machine or "-", vm.image or "-", vm.deploy_dir or "-"]
         )
     out += _table(rows)
+    for dep in plan.mcdepends:
+        out.append(
+            f"  {dep.recipe}:{dep.task} waits for mc:{dep.multiconfig}:{dep.target}:{dep.target_task} (mcdepends, {dep.file})"
+        )
     for vm in plan.vms:
-        for dep in vm.mcdepends:
-            out.append(f"  {vm.name} waits for {dep} (mcdepends)")
         for variant in vm.multilib:
             pkgs = vm.multilib_packages.get(variant, [])
             listing = " ".join(pkgs) if pkgs else "(none listed in IMAGE_INSTALL)"

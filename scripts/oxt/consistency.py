@@ -9,12 +9,13 @@ verified by their pins (full commit + branch), not by content.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
-from oxt.buildplan import BuildPlan, VmPlan
+from oxt.buildplan import BuildPlan, McDepend, VmPlan
 from oxt.kasfiles import FULL_COMMIT, Composition, rel
-from oxt.layerinfo import Assignment, Layer, MetaFile, config_view, references
+from oxt.layerinfo import Assignment, ConfigStack, Layer, MetaFile, parse_text, recipe_name, references
 from oxt.problems import Problem
 
 OE_CORE_REPO = "openembedded-core"
@@ -166,13 +167,15 @@ class _Examiner:
             lines.append(f'DISTRO ??= "{self.comp.distro}"')
         return lines
 
-    def view(self, mc: str | None = None, *confs: Path) -> MetaFile:
+    @functools.cached_property
+    def local_conf(self) -> MetaFile:
+        return parse_text(self.local_conf_lines(), tuple(layer.path for layer in self.layers))
+
+    def view(self, mc: str | None = None, *confs: Path) -> ConfigStack:
         """The global configuration of multiconfig ``mc`` as bitbake.conf stacks it:
         local.conf, conf/multiconfig/<mc>.conf, then the machine and distro confs."""
-        lines = [f'BB_CURRENT_MC = "{mc}"'] if mc else []
-        lines += self.local_conf_lines()
-        lines += [f"require {conf}" for conf in confs]
-        return config_view(lines, tuple(layer.path for layer in self.layers))
+        units = [self.local_conf, *(self.parse(conf) for conf in confs)]
+        return ConfigStack(units, {"BB_CURRENT_MC": mc} if mc else None)
 
     def header_value(self, name: str) -> tuple[str | None, str]:
         """``name`` as set by the kas local_conf_header blocks, and the (last) block setting it."""
@@ -287,8 +290,9 @@ class _Examiner:
 
         bbmc = self._check_bbmulticonfig(target_mcs, multiconfigs)
         self._check_tmpdirs(vms)
-        self._check_mcdepends(vms, bbmc, multiconfigs, recipes)
+        mcdepends = self._check_mcdepends(vms, bbmc, multiconfigs, recipes)
         return BuildPlan(
+            mcdepends=mcdepends,
             kas=comp.spec,
             lockfiles=[self.rel(p) for p in comp.lockfiles],
             distro=comp.distro,
@@ -352,9 +356,6 @@ class _Examiner:
                     f"IMAGE_INSTALL has {pkg} but multiconfig {vm.name} enables no {match.group(1)} multilib",
                     f"add MULTILIBS = \"multilib:{match.group(1)}\" (and its DEFAULTTUNE) to {vm.multiconfig_file}",
                 )
-        vm.mcdepends = [
-            token for a in unit.flags("mcdepends") for token in a.value.split()
-        ]
 
     def _check_bbmulticonfig(self, target_mcs: list[str], multiconfigs) -> list[str]:
         value, key = self.header_value("BBMULTICONFIG")
@@ -401,14 +402,19 @@ class _Examiner:
             if vm.tmpdir:
                 vm.tmpdir = vm.tmpdir.replace("${TOPDIR}/", "build/").replace("${TOPDIR}", "build")
 
-    def _check_mcdepends(self, vms: list[VmPlan], enabled: list[str], multiconfigs, recipes) -> None:
+    def _check_mcdepends(self, vms: list[VmPlan], enabled: list[str], multiconfigs, recipes) -> list[McDepend]:
         image_vm = {vm.image_file: vm for vm in vms if vm.image_file}
+        found = []
         for layer in self.layers:
             for a in layer.all_flags("mcdepends"):
-                for token in a.value.split():
-                    self._check_mcdepend(a, token, enabled, multiconfigs, recipes, image_vm)
+                value = self.parse(a.file).expand(a.value)
+                for token in value.split():
+                    dep = self._check_mcdepend(a, token, enabled, multiconfigs, recipes, image_vm)
+                    if dep:
+                        found.append(dep)
+        return found
 
-    def _check_mcdepend(self, a: Assignment, token: str, enabled, multiconfigs, recipes, image_vm) -> None:
+    def _check_mcdepend(self, a: Assignment, token: str, enabled, multiconfigs, recipes, image_vm):
         where = self.at(a)
         parts = token.split(":")
         if len(parts) != 5 or parts[0] != "mc" or not parts[4].startswith("do_"):
@@ -417,10 +423,15 @@ class _Examiner:
                 f"{a.name} = \"{token}\" is not mc:FROM:TO:RECIPE:TASK",
                 "write it as mc:<this mc>:<other mc>:<recipe>:do_<task>",
             )
-            return
-        _, source, dest, pn, _task = parts
-        literal = not references(token)
-        if dest not in multiconfigs:
+            return None
+        _, source, dest, pn, task = parts
+        if references(dest):
+            self.problem(
+                where,
+                f"{a.name}: target multiconfig {dest!r} does not resolve within the recipe",
+                "name the multiconfig literally or set the variable in the recipe",
+            )
+        elif dest not in multiconfigs:
             self.problem(
                 where,
                 f"{a.name}: multiconfig {dest!r} has no conf/multiconfig/{dest}.conf",
@@ -432,13 +443,13 @@ class _Examiner:
                 f"{a.name}: multiconfig {dest!r} is not in BBMULTICONFIG ({' '.join(enabled)})",
                 f"add a target mc:{dest}:<image> to the kas file so kas enables it",
             )
-        if literal and source and source not in multiconfigs:
+        if source and not references(source) and source not in multiconfigs:
             self.problem(
                 where,
                 f"{a.name}: source multiconfig {source!r} has no conf/multiconfig/{source}.conf",
                 "use the multiconfig that builds this recipe, or ${BB_CURRENT_MC}",
             )
-        if literal and pn.startswith("openxt-") and pn not in recipes:
+        if not references(pn) and pn.startswith("openxt-") and pn not in recipes:
             # Our namespace must resolve here; upstream recipes cannot be checked offline.
             self.problem(
                 where,
@@ -446,13 +457,15 @@ class _Examiner:
                 "fix the recipe name or add the recipe",
             )
         vm = image_vm.get(self.rel(a.file))
-        if vm and literal and source != vm.name:
+        if vm and not references(source) and source != vm.name:
             self.problem(
                 where,
                 f"{a.name}: \"{token}\" only applies in multiconfig {source or '(default)'}, "
                 f"but {vm.image} is built in {vm.name}; bitbake would silently ignore it",
-                f"use mc:{vm.name}:{dest}:{pn}:{parts[4]}",
+                f"use mc:${{BB_CURRENT_MC}}:{dest}:{pn}:{task}",
             )
+        return McDepend(recipe=recipe_name(a.file), file=where, task=a.name.split("[")[0],
+                        source=source, multiconfig=dest, target=pn, target_task=task)
 
     # -- source pins -----------------------------------------------------------
     def check_source_pins(self) -> None:

@@ -84,8 +84,10 @@ def parse_spec(spec: str, root: Path, kas_dir: Path) -> list[Path]:
     for part in spec.split(":"):
         if not part:
             raise ConfigError(f"--kas {spec!r}: empty file name; use FILE[:FRAGMENT...] like kas")
-        candidates = [Path(part), root / part]
-        found = next((p for p in candidates if p.is_file()), None)
+        # Relative to the current directory as for kas, or to the checkout root;
+        # never a file of another checkout.
+        candidates = [Path(part).absolute(), root / part]
+        found = next((p for p in candidates if p.is_file() and p.resolve().is_relative_to(root.resolve())), None)
         if found is None:
             known = ", ".join(rel(p, root) for p in discover(kas_dir).all) if kas_dir.is_dir() else "none"
             raise ConfigError(

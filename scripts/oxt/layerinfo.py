@@ -72,18 +72,9 @@ class MetaFile:
             if i.Flag == flag
         ]
 
-    @functools.cached_property
-    def _expanded(self) -> dict[str, list[str]]:
-        return self._stash.ExpandVar(filename=str(self.path))
-
     def value(self, name: str) -> str | None:
-        """The value bitbake would give ``name`` from this file alone (=, ?=, +=, :append, :remove ...).
-
-        Unknown ``${VAR}`` references are left as written.
-        """
-        if not self._variables([name]):
-            return None
-        return _strip(" ".join(self._expanded.get(name, [])))
+        """The value bitbake would give ``name`` from this file and its includes."""
+        return ConfigStack([self]).value(name)
 
     def where(self, name: str) -> Assignment | None:
         """The last plain assignment of ``name`` (no overrides), for error messages."""
@@ -102,12 +93,97 @@ class MetaFile:
         return sorted({Path(self.path), *(Path(p) for p in self._stash.GetLinksForFile(str(self.path)))})
 
 
-def config_view(lines: list[str], roots: tuple[Path, ...]) -> MetaFile:
-    """Parse a synthetic configuration (e.g. local.conf + ``require`` of a
-    multiconfig, its machine and distro) as one file, the way bitbake.conf
-    stacks them, so lazy ``${VAR}`` references across those files resolve."""
-    with tempfile.TemporaryDirectory(prefix="oxt-view-") as tmp:
-        path = Path(tmp) / "view.conf"
+class ConfigStack:
+    """Files bitbake reads one after another into one datastore (local.conf,
+    conf/multiconfig/<mc>.conf, the machine conf, the distro conf ...).
+
+    ``value()`` applies bitbake's operators across them: immediate ones
+    (=, :=, ?=, ??=, +=, =+, .=, =.) in file order, then :append/:prepend,
+    then :remove; ``${VAR}`` references expand lazily against the whole
+    stack, as bitbake does, unknown ones (TOPDIR, inline python) stay as
+    written. Overrides other than append/prepend/remove are not applied:
+    ``NAME:override`` is its own name here.
+    """
+
+    def __init__(self, units: list[MetaFile], preset: dict[str, str] | None = None):
+        self.units = units
+        self.preset = dict(preset or {})
+        self._cache: dict[str, str | None] = {}
+
+    def _items(self, name: str):
+        for unit in self.units:
+            for item in unit._variables([name]):
+                if item.VarNameCompleteNoModifiers == name:
+                    yield item
+
+    def raw(self, name: str) -> str | None:
+        items = list(self._items(name))
+        if not items:
+            return self.preset.get(name)
+        value, weak = self.preset.get(name), None
+        for item in items:
+            if not item.IsImmediateModify():
+                continue
+            op, new = item.VarOp.strip(), item.VarValueStripped
+            if op == "??=":
+                weak = new if weak is None else weak
+            elif op == "?=":
+                value = new if value is None else value
+            elif op in ("=", ":="):
+                value = new
+            elif op == "+=":
+                value = f"{value or weak or ''} {new}"
+            elif op == "=+":
+                value = f"{new} {value or weak or ''}"
+            elif op == ".=":
+                value = (value or weak or "") + new
+            elif op == "=.":
+                value = new + (value or weak or "")
+        value = (weak if value is None else value) or ""
+        for item in items:
+            if "append" in item.SubItems:
+                value += item.VarValueStripped
+            elif "prepend" in item.SubItems:
+                value = item.VarValueStripped + value
+        removed = " ".join(item.VarValueStripped for item in items if "remove" in item.SubItems)
+        if removed:
+            gone = set(self.expand(removed).split())
+            value = " ".join(w for w in value.split() if w not in gone)
+        return value
+
+    def value(self, name: str) -> str | None:
+        if name not in self._cache:
+            self._cache[name] = None  # a self-reference expands to itself, not forever
+            raw = self.raw(name)
+            self._cache[name] = None if raw is None else _strip(self.expand(raw, {name}))
+        return self._cache[name]
+
+    def expand(self, text: str, seen: frozenset | set = frozenset()) -> str:
+        def one(match):
+            name = match.group(1)
+            if name in seen:
+                return match.group(0)
+            raw = self.raw(name)
+            return match.group(0) if raw is None else self.expand(raw, set(seen) | {name})
+
+        return _VAR_REF.sub(one, text)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_cached(path: Path, roots: tuple[Path, ...], stamp: tuple[int, int]) -> MetaFile:
+    return MetaFile(path, roots)
+
+
+def parse(path: Path, roots: tuple[Path, ...]) -> MetaFile:
+    """MetaFile for ``path``, shared between compositions while the file is unchanged."""
+    stat = Path(path).stat()
+    return _parse_cached(Path(path), roots, (stat.st_mtime_ns, stat.st_size))
+
+
+def parse_text(lines: list[str], roots: tuple[Path, ...]) -> MetaFile:
+    """Parse configuration text that is no file of the layer (kas's local.conf headers)."""
+    with tempfile.TemporaryDirectory(prefix="oxt-conf-") as tmp:
+        path = Path(tmp) / "local.conf"
         path.write_text("\n".join(lines) + "\n")
         return MetaFile(path, roots)  # parsed eagerly; the file is not needed afterwards
 
@@ -136,9 +212,8 @@ class Layer:
     def layer_conf(self) -> MetaFile:
         return self.parse(self.conf)
 
-    @functools.lru_cache(maxsize=None)
     def parse(self, path: Path) -> MetaFile:
-        return MetaFile(path, self.roots)
+        return parse(path, self.roots)
 
     def layer_value(self, name: str) -> str:
         return (self.layer_conf.value(name) or "").replace("${LAYERDIR}", str(self.path))
