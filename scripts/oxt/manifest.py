@@ -481,7 +481,7 @@ class _Validator:
             self.error(top, "the manifest is empty; it must define version, xen, linux and icbinn "
                             "(restore it from git: git checkout -- recipes-templates/manifest.yml)")
             return None
-        if not self.mapping(data, _At("(top level)", 1), ("version", "xen", "linux", "icbinn")):
+        if not self.mapping(data, top, ("version", "xen", "linux", "icbinn")):
             return None
         if "version" in data:
             ver = data["version"]
@@ -685,10 +685,7 @@ class _Validator:
         before = len(self.errors)
         url = self.string(node, "url", at, _URL, "a git URL", "use https://github.com/OpenXT/icbinn.git")
         branch = self.string(node, "branch", at, re.compile(r"[A-Za-z0-9._/-]+"), "a branch name", "e.g. master")
-        if "srcrev" not in node:
-            srcrev = None
-        else:
-            srcrev = self.srcrev(node, "srcrev", at)
+        srcrev = self.srcrev(node, "srcrev", at)
         license_md5 = self.string(node, "license_md5", at, _HEX32, "an md5sum (32 hex digits)",
                                   "put the md5sum of icbinn's COPYING")
         patches: dict[str, tuple[Patch, ...]] = {r: () for r in ICBINN_RECIPES}
