@@ -8,6 +8,8 @@ IMAGE_INSTALL += " \
     openxt-stubdomain-initramfs \
     packagegroup-openxt-dom0 \
 "
+# dom0 serves files to the sync VM over icbinn (recipes-support/icbinn).
+IMAGE_INSTALL += "libicbinn-server"
 
 # EFI system partition of the disk image (wic/openxt-dom0.wks.in): grub with
 # its Xen menu, Xen and the dom0 kernel, all taken from the deploy directory.
