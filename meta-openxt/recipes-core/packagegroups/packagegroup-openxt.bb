@@ -1,12 +1,18 @@
 SUMMARY = "OpenXT package sets of dom0 and the service VMs"
+SUMMARY:${PN}-dom0 = "Xen control domain: hypervisor, toolstack, device models"
+SUMMARY:${PN}-guest = "What every OpenXT service VM needs as a Xen guest"
+SUMMARY:${PN}-ndvm = "Network driver domain: NICs, netback, NetworkManager"
+SUMMARY:${PN}-syncvm = "Synchronizer VM: fetches VM images and policy over TLS"
+SUMMARY:${PN}-uivm = "User interface VM: X11 session with the surf browser"
 DESCRIPTION = "What each OpenXT VM runs on top of packagegroup-core-boot. \
-Free of machine settings, so it is built once for all VMs."
+               Free of machine settings, so it is built once for all VMs."
 HOMEPAGE = "https://openxt.org/"
+SECTION = "base"
 LICENSE = "MIT"
 
 inherit packagegroup
 
-PACKAGES = " \
+PACKAGES = "\
     ${PN}-dom0 \
     ${PN}-guest \
     ${PN}-ndvm \
@@ -14,8 +20,7 @@ PACKAGES = " \
     ${PN}-uivm \
 "
 
-SUMMARY:${PN}-dom0 = "Xen control domain: hypervisor, toolstack, device models"
-RDEPENDS:${PN}-dom0 = " \
+RDEPENDS:${PN}-dom0 = "\
     bridge-utils \
     dosfstools \
     e2fsprogs \
@@ -30,31 +35,10 @@ RDEPENDS:${PN}-dom0 = " \
     xen-tools-hvmloader \
     xen-tools-xenstat \
 "
-# Backends for guests' disks and NICs, PCI passthrough, grant devices,
-# qemu's taps: recommended, as a kernel may build them in. xen.efi exists
-# only when the toolchain can link PE images; grub boots xen.gz anyway.
-RRECOMMENDS:${PN}-dom0 = " \
-    kernel-module-tun \
-    kernel-module-xen-acpi-processor \
-    kernel-module-xen-blkback \
-    kernel-module-xen-gntalloc \
-    kernel-module-xen-gntdev \
-    kernel-module-xen-netback \
-    kernel-module-xen-pciback \
-    xen-efi \
-"
-
-SUMMARY:${PN}-guest = "What every OpenXT service VM needs as a Xen guest"
-RDEPENDS:${PN}-guest = " \
+RDEPENDS:${PN}-guest = "\
     xen-tools-xenstore \
 "
-RRECOMMENDS:${PN}-guest = " \
-    kernel-module-xen-blkfront \
-    kernel-module-xen-netfront \
-"
-
-SUMMARY:${PN}-ndvm = "Network driver domain: NICs, netback, NetworkManager"
-RDEPENDS:${PN}-ndvm = " \
+RDEPENDS:${PN}-ndvm = "\
     ${PN}-guest \
     bridge-utils \
     dnsmasq \
@@ -68,29 +52,44 @@ RDEPENDS:${PN}-ndvm = " \
     xen-tools-devd \
     xen-tools-scripts-network \
 "
-RRECOMMENDS:${PN}-ndvm = " \
-    kernel-module-xen-netback \
-    kernel-module-xen-pcifront \
-"
-
-SUMMARY:${PN}-uivm = "User interface VM: X11 session with the surf browser"
-RDEPENDS:${PN}-uivm = " \
-    ${PN}-guest \
-    ca-certificates \
-    openxt-uivm-session \
-    surf \
-"
-RRECOMMENDS:${PN}-uivm = " \
-    kernel-module-xen-fbfront \
-    kernel-module-xen-kbdfront \
-"
-
-SUMMARY:${PN}-syncvm = "Synchronizer VM: fetches VM images and policy over TLS"
-RDEPENDS:${PN}-syncvm = " \
+RDEPENDS:${PN}-syncvm = "\
     ${PN}-guest \
     ca-certificates \
     curl \
     e2fsprogs \
     openssl \
     rsync \
+"
+RDEPENDS:${PN}-uivm = "\
+    ${PN}-guest \
+    ca-certificates \
+    openxt-uivm-session \
+    surf \
+"
+
+# Kernel modules are recommended, not required: a kernel may build them in.
+# dom0: backends for guests' disks and NICs, PCI passthrough, grant devices,
+# qemu's taps. xen.efi exists only when the toolchain can link PE images;
+# grub boots xen.gz anyway.
+RRECOMMENDS:${PN}-dom0 = "\
+    kernel-module-tun \
+    kernel-module-xen-acpi-processor \
+    kernel-module-xen-blkback \
+    kernel-module-xen-gntalloc \
+    kernel-module-xen-gntdev \
+    kernel-module-xen-netback \
+    kernel-module-xen-pciback \
+    xen-efi \
+"
+RRECOMMENDS:${PN}-guest = "\
+    kernel-module-xen-blkfront \
+    kernel-module-xen-netfront \
+"
+RRECOMMENDS:${PN}-ndvm = "\
+    kernel-module-xen-netback \
+    kernel-module-xen-pcifront \
+"
+RRECOMMENDS:${PN}-uivm = "\
+    kernel-module-xen-fbfront \
+    kernel-module-xen-kbdfront \
 "

@@ -1,8 +1,13 @@
 SUMMARY = "OpenXT dom0: Xen, its toolstack, device models and the stubdomain"
+DESCRIPTION = "Root filesystem and UEFI-bootable disk of the Xen control \
+               domain: the Xen hypervisor and xl toolstack with xenstored, \
+               qemu as device model and disk backend, the stubdomain for HVM \
+               guests and a grub menu that boots Xen."
+SECTION = "images"
 
 require openxt-image.inc
 
-IMAGE_INSTALL += " \
+IMAGE_INSTALL += "\
     grub-efi \
     openxt-grub-bootconf \
     openxt-stubdomain-initramfs \
@@ -13,7 +18,7 @@ IMAGE_INSTALL += "libicbinn-server"
 
 # EFI system partition of the disk image (wic/openxt-dom0.wks.in): grub with
 # its Xen menu, Xen and the dom0 kernel, all taken from the deploy directory.
-IMAGE_BOOT_FILES = " \
+IMAGE_BOOT_FILES = "\
     grub-efi-bootx64.efi;EFI/BOOT/bootx64.efi \
     openxt-grub.cfg;EFI/BOOT/grub.cfg \
     xen-${MACHINE}.gz;xen.gz \

@@ -1,8 +1,9 @@
 SUMMARY = "OpenXT stubdomain: qemu device-model initramfs"
 DESCRIPTION = "Tiny initramfs of the Linux stubdomain that runs qemu for one \
-HVM guest. dom0 installs it (with the stubdomain kernel) through \
-openxt-stubdomain-initramfs."
+               HVM guest. dom0 installs it (with the stubdomain kernel) through \
+               openxt-stubdomain-initramfs."
 HOMEPAGE = "https://openxt.org/"
+SECTION = "images"
 LICENSE = "MIT"
 
 # No init system, no package manager: /init is openxt-stubdomain-init.

@@ -1,4 +1,7 @@
 SUMMARY = "OpenXT syncvm: synchronizer VM"
+DESCRIPTION = "Service VM that fetches VM images and policy from a \
+               synchronizer server over TLS."
+SECTION = "images"
 
 require openxt-image.inc
 

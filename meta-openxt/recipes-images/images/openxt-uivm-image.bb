@@ -1,4 +1,7 @@
 SUMMARY = "OpenXT uivm: user-interface VM (X11 and the surf browser)"
+DESCRIPTION = "Service VM that shows the OpenXT user interface: an X11 \
+               session on the Xen PV framebuffer with the surf browser."
+SECTION = "images"
 
 require openxt-image.inc
 

@@ -1,13 +1,14 @@
 SUMMARY = "/init of the OpenXT qemu stubdomain"
 DESCRIPTION = "Init script of the Linux stubdomain initramfs: reads the device \
-model command line from xenstore, starts qemu for the target HVM guest and \
-proxies its QMP socket to the toolstack over vchan (Xen's Linux stubdomain \
-protocol)."
+               model command line from xenstore, starts qemu for the target \
+               HVM guest and proxies its QMP socket to the toolstack over \
+               vchan (Xen's Linux stubdomain protocol)."
 HOMEPAGE = "https://openxt.org/"
+SECTION = "base"
 LICENSE = "MIT"
-LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+LIC_FILES_CHKSUM = "file://init;beginline=2;endline=2;md5=b2dccaa94b3629a08bfb4f983cad6f89"
 
-SRC_URI = " \
+SRC_URI = "\
     file://init \
     file://qemu-ifup \
 "
@@ -22,11 +23,11 @@ do_install() {
     install -m 0755 ${S}/qemu-ifup ${D}${sysconfdir}/qemu-ifup
 }
 
-FILES:${PN} = "/init ${sysconfdir}/qemu-ifup"
+FILES:${PN} += "/init"
 
 # qemu with Xen support, xenstore clients, the QMP vchan proxy, a bridge for
 # the guest NIC; busybox provides sh, mount, modprobe, ip, sed, sort.
-RDEPENDS:${PN} = " \
+RDEPENDS:${PN} = "\
     bridge-utils \
     busybox \
     qemu-system-i386 \
@@ -34,7 +35,7 @@ RDEPENDS:${PN} = " \
     xen-tools-xenstore \
 "
 # Xen frontends and device interfaces, in case they are modules.
-RRECOMMENDS:${PN} = " \
+RRECOMMENDS:${PN} = "\
     kernel-module-xen-blkfront \
     kernel-module-xen-evtchn \
     kernel-module-xen-gntalloc \

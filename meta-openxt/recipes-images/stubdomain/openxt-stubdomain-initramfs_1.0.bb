@@ -1,10 +1,14 @@
+# nooelint: oelint.var.mandatoryvar.SRC_URI - installs another multiconfig's deployed files, has no sources
 SUMMARY = "OpenXT qemu stubdomain (kernel and initramfs) for dom0"
 DESCRIPTION = "Installs the stubdomain kernel and initramfs built by the \
-stubdomain multiconfig where libxl looks for them \
-(qemu-stubdom-linux-kernel and qemu-stubdom-linux-rootfs in Xen's firmware \
-directory), so that HVM guests can run their device model in a stubdomain."
+               stubdomain multiconfig where libxl looks for them \
+               (qemu-stubdom-linux-kernel and qemu-stubdom-linux-rootfs in \
+               Xen's firmware directory), so that HVM guests can run their \
+               device model in a stubdomain."
 HOMEPAGE = "https://openxt.org/"
+SECTION = "base"
 LICENSE = "MIT"
+# nooelint: oelint.var.licenseremotefile - no sources to carry a licence header
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
 
 # The stubdomain is its own VM with its own machine and multiconfig; this
@@ -37,8 +41,8 @@ do_install() {
         ${D}${XEN_FIRMWARE_DIR}/qemu-stubdom-linux-rootfs
 }
 
-FILES:${PN} = "${XEN_FIRMWARE_DIR}/qemu-stubdom-linux-kernel ${XEN_FIRMWARE_DIR}/qemu-stubdom-linux-rootfs"
-
 # Content depends on the stubdomain machine's kernel, i.e. on the machine
 # configuration: never share it between machines.
 PACKAGE_ARCH = "${MACHINE_ARCH}"
+
+FILES:${PN} += "${XEN_FIRMWARE_DIR}"

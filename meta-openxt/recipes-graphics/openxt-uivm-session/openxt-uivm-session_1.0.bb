@@ -1,12 +1,13 @@
 SUMMARY = "X session of the OpenXT uivm"
 DESCRIPTION = "System-wide mini-x-session session for the user-interface VM: \
-starts the matchbox window manager and keeps the surf browser open on the \
-OpenXT user interface page."
+               starts the matchbox window manager and keeps the surf browser \
+               open on the OpenXT user interface page."
 HOMEPAGE = "https://openxt.org/"
+SECTION = "x11"
 LICENSE = "MIT"
-LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
+LIC_FILES_CHKSUM = "file://session;beginline=2;endline=2;md5=b2dccaa94b3629a08bfb4f983cad6f89"
 
-SRC_URI = " \
+SRC_URI = "\
     file://session \
     file://openxt-uivm.default \
 "
@@ -23,7 +24,6 @@ do_install() {
     install -m 0644 ${S}/openxt-uivm.default ${D}${sysconfdir}/default/openxt-uivm
 }
 
-FILES:${PN} = "${sysconfdir}/mini_x/session ${sysconfdir}/default/openxt-uivm"
 CONFFILES:${PN} = "${sysconfdir}/default/openxt-uivm"
 
 RDEPENDS:${PN} = "matchbox-wm mini-x-session surf"
