@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sys
 
-from oxt.render import apply_plan, plan_render
 from oxt.repo import find_checkout
 
 NAME = "render"
@@ -41,6 +40,8 @@ def setup_parser(parser) -> None:
 
 
 def run(args) -> int:
+    from oxt.render import apply_plan, plan_render  # Jinja2/ruamel only when rendering
+
     checkout = find_checkout(args.root)
     plan = plan_render(checkout)
     if args.check:
