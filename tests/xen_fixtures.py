@@ -291,3 +291,94 @@ def add_commit(upstream: Upstream, branch: str, message: str, edit: tuple[str, s
     repo.close()
     shutil.rmtree(work)
     return sha
+
+
+# -- a meta-openxt checkout whose manifest pins the fixture upstream ------------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+QUEUE = {  # XSA -> patch files (names under files/xsa/), as `xsa add` would store them
+    XSA_ONE: [f"xsa{XSA_ONE}.patch"],
+    XSA_LATER_TOUCHED: [f"xsa{XSA_LATER_TOUCHED}-4.6.patch"],
+    XSA_MULTI: [f"xsa{XSA_MULTI}-4.6-{i}.patch" for i in (1, 2, 3)],
+    XSA_PARTIAL: [f"xsa{XSA_PARTIAL}-4.6/0001-x86-hvm-first-half.patch",
+                  f"xsa{XSA_PARTIAL}-4.6/0002-x86-hvm-second-half.patch",
+                  f"xsa{XSA_PARTIAL}-4.6/0003-x86-hvm-third-half.patch"],
+    XSA_PENDING: [f"xsa{XSA_PENDING}.patch"],
+    XSA_SILENT: [f"xsa{XSA_SILENT}.patch"],
+}
+
+
+def describe(upstream: Upstream, rev: str) -> str:
+    return git.Git(str(upstream.path)).describe("--tags", "--abbrev=12", "--match", "RELEASE-*",
+                                                "--exclude", "RELEASE-*-*", rev)
+
+
+def copying_md5(upstream: Upstream, rev: str) -> str:
+    import hashlib
+
+    return hashlib.md5(git.Git(str(upstream.path)).show(f"{rev}:COPYING", stdout_as_string=False)).hexdigest()
+
+
+def make_checkout(root: Path, upstream: Upstream, *, xsas=(XSA_ONE, XSA_LATER_TOUCHED, XSA_MULTI, XSA_PARTIAL,
+                                                        XSA_PENDING, XSA_SILENT),
+                  pin_label: str = "pin", extra_xsa: dict[int, list[str]] | None = None) -> Path:
+    """A git checkout: the real recipes-templates/ with the xen section pointed at *upstream*."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    from oxt import manifest as mf
+    from oxt.repo import Checkout
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO_ROOT / "recipes-templates", root / "recipes-templates")
+    (root / "meta-openxt" / "conf").mkdir(parents=True)
+    (root / "meta-openxt" / "conf" / "layer.conf").write_text('BBFILE_COLLECTIONS += "openxt"\n')
+    machines = REPO_ROOT / "meta-openxt" / "conf" / "machine"
+    if machines.is_dir():
+        shutil.copytree(machines, root / "meta-openxt" / "conf" / "machine")
+    queue = {n: QUEUE[n] for n in xsas}
+    queue.update(extra_xsa or {})
+    y = YAML(typ="rt")
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    data = y.load((root / "recipes-templates" / "manifest.yml").read_text())
+    pin = upstream[pin_label]
+    # xen.remote stays the real https URL (the manifest accepts no file://); tests pass --remote
+    data["xen"]["preferred"] = "stable-4.6"
+    data["xen"]["tracks"] = [{
+        "branch": "stable-4.6", "mode": "git", "srcrev": pin, "tag": describe(upstream, pin).split("-")[0] + "-" + describe(upstream, pin).split("-")[1],
+        "license_md5": copying_md5(upstream, pin),
+        "xsa": [{"number": n, "patches": files, "origin": f"https://xenbits.xen.org/xsa/advisory-{n}.html"}
+                for n, files in sorted(queue.items())],
+        "patches": [],
+    }]
+    buf = io.StringIO()
+    y.dump(data, buf)
+    (root / "recipes-templates" / "manifest.yml").write_text(buf.getvalue())
+    co = Checkout(root)
+    model = mf.parse_manifest(buf.getvalue(), co, exists=lambda p: True)
+    xsa_dir = root / "meta-openxt" / "recipes-extended" / "xen" / "files" / "xsa"
+    for n, files in queue.items():
+        for f in files:
+            (xsa_dir / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(upstream.patches / f, xsa_dir / f)
+    others = [model.linux_file_path(p.file) for p in model.linux.patches]
+    others += [model.linux_file_path(f) for files in model.linux.fragments.values() for f in files]
+    others += [model.icbinn_patch_path(p.file) for queue in model.icbinn.patches.values() for p in queue]
+    for p in others:
+        if not p.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("# fixture placeholder\n")
+    repo = git.Repo.init(root, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "fixture checkout")
+    repo.close()
+    return root
+
+
+def tree_snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of a checkout (outside .git) -> its bytes, to assert "unchanged"."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(root).parts}

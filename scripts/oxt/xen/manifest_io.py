@@ -12,12 +12,12 @@ This module is the only place in ``oxt.xen`` that knows the manifest layout::
         - branch: stable-4.19
           mode: git                       # or tarball: version, url, sha256
           srcrev: <40 hex>
-          describe: RELEASE-4.19.6-3-g<sha12>
+          tag: RELEASE-4.19.6             # the release the pin describes from
           license_md5: <md5 of COPYING>
           upstream_patches: {...}         # untouched here
           xsa:
             - number: 300
-              files: [xsa300.patch]       # under meta-openxt/recipes-extended/xen/files/xsa/
+              patches: [xsa300.patch]     # under meta-openxt/recipes-extended/xen/files/xsa/
               origin: https://xenbits.xen.org/xsa/advisory-300.html
           patches: []                     # OpenXT queue: untouched here
 """
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from oxt.repo import Checkout
 from oxt.xen.model import GIT, Track, XsaEntry
+from oxt.xen.versions import describe_parts
 
 
 def _mf():
@@ -59,12 +60,26 @@ def xsa_dir(checkout: Checkout) -> Path:
     return checkout.layer / Path(str(_mf().XEN_XSA_DIR))
 
 
+def _keys() -> tuple[str, str]:
+    """(pin-label key of a track, file-list key of an XSA entry) as the manifest model names them.
+
+    The model stores either the RELEASE tag the pin describes from (``tag``) or the
+    full describe string (``describe``); XSA files are ``patches`` (or ``files``).
+    """
+    fields = _mf().XenTrack.__dataclass_fields__
+    xfields = _mf().Xsa.__dataclass_fields__
+    return ("tag" if "tag" in fields else "describe"), ("patches" if "patches" in xfields else "files")
+
+
 def _track(t) -> Track:
+    pin_key, files_key = _keys()
+    label = getattr(t, pin_key)
     return Track(
         branch=t.branch, mode=t.mode, srcrev=t.srcrev,
-        tag=t.describe if t.mode == GIT else f"RELEASE-{t.version}",
+        tag=label if t.mode == GIT else f"RELEASE-{t.version}",
         version=t.version, url=t.url, sha256=t.sha256, license_md5=t.license_md5,
-        xsas=tuple(XsaEntry(number=x.number, patches=tuple(x.files), origin=x.origin) for x in t.xsa),
+        xsas=tuple(XsaEntry(number=x.number, patches=tuple(getattr(x, files_key)), origin=x.origin)
+                   for x in t.xsa),
     )
 
 
@@ -107,7 +122,7 @@ def _xsa_seq(entries):
         item = CommentedMap()
         item["number"] = x.number
         files = CommentedSeq(list(x.patches))
-        item["files"] = files
+        item[_keys()[1]] = files
         item["origin"] = x.origin or f"https://xenbits.xen.org/xsa/advisory-{x.number}.html"
         seq.append(item)
     return seq
@@ -134,11 +149,13 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
         node["mode"] = t.mode
         git_mode = t.mode == GIT
         _set(node, "srcrev", t.srcrev if git_mode else None, after="mode")
-        _set(node, "describe", t.tag if git_mode else None, after="srcrev")
+        pin_key = _keys()[0]
+        pin_label = t.tag if pin_key == "describe" else describe_parts(t.tag or "")[0]
+        _set(node, pin_key, pin_label if git_mode else None, after="srcrev")
         _set(node, "version", None if git_mode else t.version, after="mode")
         _set(node, "url", None if git_mode else t.url, after="version")
         _set(node, "sha256", None if git_mode else t.sha256, after="url")
-        _set(node, "license_md5", t.license_md5, after="sha256" if not git_mode else "describe")
+        _set(node, "license_md5", t.license_md5, after="sha256" if not git_mode else pin_key)
         if old_xsas != [x.number for x in t.xsas] or "xsa" not in node:
             node["xsa"] = _xsa_seq(t.xsas)
         if "patches" not in node:

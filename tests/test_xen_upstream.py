@@ -1,0 +1,133 @@
+"""Upstream access: ls-remote, the shallow range cache, describe, faults."""
+
+from pathlib import Path
+
+import sys
+
+import git
+import pytest
+
+import xen_fixtures as F
+from oxt.errors import GitError
+from oxt.xen.cache import FetchError, UpstreamCache
+from oxt.xen.upstream import UnknownRefError, ls_remote
+from oxt.xen.versions import Version
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory):
+    return F.build_upstream(tmp_path_factory.mktemp("xen-upstream") / "xen.git")
+
+
+def test_ls_remote_peels_annotated_and_keeps_lightweight(upstream):
+    refs = ls_remote(upstream.url)
+    assert refs.heads["stable-4.6"] == upstream["tip-466"]
+    assert refs.tags["RELEASE-4.6.6"] == upstream["4.6.6"]  # annotated: peeled to the commit
+    assert "RELEASE-4.6.6" in refs.annotated
+    assert refs.tags["RELEASE-4.6.4"] == upstream["4.6.4"] and "RELEASE-4.6.4" not in refs.annotated
+    assert [str(v) for v in refs.releases("4.6")] == ["4.6.0", "4.6.1", "4.6.3", "4.6.4", "4.6.5", "4.6.6"]
+
+
+def test_missing_version_lists_nearest_tags(upstream):
+    with pytest.raises(UnknownRefError) as err:
+        ls_remote(upstream.url).release(Version(4, 6, 2))
+    assert "RELEASE-4.6.2" in str(err.value) and "RELEASE-4.6.1" in str(err.value) \
+        and "RELEASE-4.6.3" in str(err.value)
+
+
+def test_unknown_branch(upstream):
+    with pytest.raises(UnknownRefError, match="no branch 'stable-9.9'.*stable-4.7"):
+        ls_remote(upstream.url).branch("stable-9.9")
+
+
+def test_unreachable_remote(tmp_path):
+    with pytest.raises(GitError, match="cannot list refs"):
+        ls_remote((tmp_path / "nothing.git").as_uri())
+
+
+def _range(cache, upstream, old="pin"):
+    refs = ls_remote(upstream.url)
+    cache.ensure_range("stable-4.6", refs.heads["stable-4.6"], base_tag="RELEASE-4.6.6",
+                       base_commit=refs.tags["RELEASE-4.6.6"], tags=[], need=[upstream[old]])
+
+
+def test_range_fetch_is_shallow_and_describes(upstream, tmp_path):
+    with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
+        _range(cache, upstream)
+        assert cache.stats.fetches == 2
+        assert (tmp_path / "c.git" / "shallow").read_text().split() == [upstream["4.6.6"]]
+        assert not cache.has(upstream["pre-466"])  # before the base release: not fetched
+        assert not cache.has(upstream["4.6.0"])
+        assert cache.describe(upstream["tip-466"]) == f"RELEASE-4.6.6-21-g{upstream['tip-466'][:12]}"
+        assert cache.describe(upstream["4.6.6"]) == "RELEASE-4.6.6"
+        assert len(cache.commits(upstream["pin"], upstream["tip-466"])) == 20
+    # warm: same upstream, nothing fetched
+    with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
+        _range(cache, upstream)
+        assert cache.stats.fetches == 0
+
+
+def test_pin_before_base_tag_deepens(upstream, tmp_path):
+    with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
+        _range(cache, upstream, old="pre-466")
+        assert cache.stats.deepens >= 1
+        assert cache.is_ancestor(upstream["pre-466"], upstream["tip-466"])
+
+
+# An upload-pack that forwards the first 4000 bytes (refs + the start of the pack),
+# then drops the connection: a fetch interrupted midway.
+DYING_UPLOAD_PACK = """#!PYTHON
+import os, subprocess, sys, threading
+child = subprocess.Popen(["git-upload-pack", *sys.argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def pump_in():
+    try:
+        while data := os.read(0, 65536):
+            child.stdin.write(data); child.stdin.flush()
+    except OSError:
+        pass
+threading.Thread(target=pump_in, daemon=True).start()
+sent = 0
+while data := child.stdout.read1(65536):
+    data = data[: max(0, 4000 - sent)]
+    os.write(1, data); sent += len(data)
+    if sent >= 4000:
+        child.kill(); os._exit(1)
+os._exit(1)
+"""
+
+
+def test_interrupted_fetch_leaves_cache_usable(upstream, tmp_path, monkeypatch):
+    """A remote that dies mid-pack: clear error, then a normal run succeeds."""
+    dying = tmp_path / "dying-upload-pack"
+    dying.write_text(DYING_UPLOAD_PACK.replace("PYTHON", sys.executable))
+    dying.chmod(0o755)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
+    cache_dir = tmp_path / "c.git"
+    with UpstreamCache(cache_dir, upstream.url, progress=False) as cache:
+        with pytest.raises(FetchError, match="cache .* is left consistent"):
+            _range(cache, upstream)
+    # leftovers of a killed run
+    (cache_dir / "shallow.lock").write_text("x")
+    (cache_dir / "objects" / "pack").mkdir(parents=True, exist_ok=True)
+    (cache_dir / "objects" / "pack" / "tmp_pack_dead").write_bytes(b"PACK")
+    monkeypatch.delenv("GIT_CONFIG_COUNT")
+    with UpstreamCache(cache_dir, upstream.url, progress=False) as cache:
+        _range(cache, upstream)
+        assert cache.describe(upstream["tip-466"]).startswith("RELEASE-4.6.6-21-")
+    assert not (cache_dir / "shallow.lock").exists()
+    git.Repo(cache_dir).git.fsck("--connectivity-only")
+
+
+def test_apply_series_is_cumulative(upstream, tmp_path):
+    patches = [upstream.patches / f for f in F.QUEUE[F.XSA_MULTI]]
+    with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
+        _range(cache, upstream)
+        tip = upstream["tip-466"]
+        assert cache.apply_series(tip, patches, reverse=True) == (True, "")
+        ok, msg = cache.apply_series(tip, patches + patches[:1], reverse=True)
+        assert not ok
+        assert cache.apply_series(upstream["pin"], patches) == (True, "")
+        ok, msg = cache.apply_series(tip, [upstream.patches / f"xsa{F.XSA_STALE}.patch"])
+        assert not ok and msg.startswith(f"xsa{F.XSA_STALE}.patch:")
