@@ -245,8 +245,9 @@ def build_upstream(path: Path) -> Upstream:
         b.patch_of(sha, patches / f"xsa{XSA_MULTI}-4.6-{i + 1}.patch")
     b.patch_of(b.commits["xsa-partial-1"], patches / f"xsa{XSA_PARTIAL}-4.6" / "0001-x86-hvm-first-half.patch")
     b.patch_of(b.commits["xsa-partial-2"], patches / f"xsa{XSA_PARTIAL}-4.6" / "0002-x86-hvm-second-half.patch")
+    after_two = _c_file("hvm").replace("step_1();", "step_1_a();").replace("step_2();", "step_2_a();")
     (patches / f"xsa{XSA_PARTIAL}-4.6" / "0003-x86-hvm-third-half.patch").write_text(
-        _made_patch("xen/common/hvm.c", "    step_3();", "    step_3_a();", context=_c_file("hvm")))
+        _made_patch("xen/common/hvm.c", "    step_3_a();".replace("_a", ""), "    step_3_a();", context=after_two))
     b.patch_of(b.commits["silent"], patches / f"xsa{XSA_SILENT}.patch")
     # pending: touches a function nobody changes upstream
     (patches / f"xsa{XSA_PENDING}.patch").write_text(
@@ -371,6 +372,12 @@ def make_checkout(root: Path, upstream: Upstream, *, xsas=(XSA_ONE, XSA_LATER_TO
         if not p.exists():
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text("# fixture placeholder\n")
+    try:  # rendered recipes are committed in a real checkout: render them here too
+        from oxt.render import render
+    except ImportError:
+        render = None
+    if render:
+        render(co)
     repo = git.Repo.init(root, initial_branch="main")
     repo.git.add("-A")
     repo.git.commit("-q", "-m", "fixture checkout")

@@ -115,10 +115,10 @@ def run(args) -> int:
         xdir = manifest_io.xsa_dir(checkout)
         remove = [xdir / f for p in changed for f in p.dropped_files]
         text = manifest_io.updated_text(manifest, new_tracks, removed=set(remove))
-        for w in xen_apply.write(checkout, text, remove):
-            changed[0].warnings.append(w)
+        warnings, rendered = xen_apply.write(checkout, text, remove)
+        changed[0].warnings.extend(warnings)
         if args.commit:
-            commit_sha = make_commit(repo, checkout.root, xen_apply.touched_paths(checkout) + remove,
+            commit_sha = make_commit(repo, checkout.root, xen_apply.touched_paths(checkout) + remove + rendered,
                                      message_for(plans))
     data = summary.to_data(plans, dry_run=args.dry_run, commit=commit_sha)
     sys.stdout.write(summary.RENDERERS[args.format](data))

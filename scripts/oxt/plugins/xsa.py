@@ -110,7 +110,7 @@ def _add(args) -> int:
     add = {xdir / n: f.read_bytes() for n, f in zip(names, args.files)}
     remove = [f for f in old_files if f not in add]
     text = manifest_io.updated_text(manifest, new_tracks, added=set(add), removed=set(remove))
-    warnings = xen_apply.write(checkout, text, remove, add=add)
+    warnings, _ = xen_apply.write(checkout, text, remove, add=add)
     print(f"queued XSA-{args.number} for {track.branch}: {', '.join(names)}")
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -57,11 +57,12 @@ def _restore(snap: dict[Path, bytes | None], roots: list[Path]) -> None:
 
 
 def write(checkout: Checkout, manifest_text: str, remove: list[Path], add: dict[Path, bytes] | None = None,
-          render=True) -> list[str]:
-    """Write the manifest, add/remove XSA files, re-render. Returns warnings."""
+          render=True) -> tuple[list[str], list[Path]]:
+    """Write the manifest, add/remove XSA files, re-render. Returns (warnings, rendered files)."""
     roots = touched_paths(checkout) + list((add or {}).keys())
     snap = _snapshot(roots)
     warnings = []
+    rendered: list[Path] = []
     try:
         for dest, data in (add or {}).items():
             atomic_write(dest, data)
@@ -78,11 +79,14 @@ def write(checkout: Checkout, manifest_text: str, remove: list[Path], add: dict[
             if fn is None:
                 warnings.append("renderer (oxt.render) not available: recipes not re-rendered; run `oxt render`")
             else:
-                fn(checkout)
+                plan = fn(checkout)
+                for rel in [*getattr(plan, "created", {}), *getattr(plan, "updated", {}),
+                            *getattr(plan, "deleted", ())]:
+                    rendered.append(checkout.layer / rel)
     except BaseException:
         _restore(snap, [r for r in roots if r.is_dir()])
         raise
-    return warnings
+    return warnings, rendered
 
 
 def copy_bytes(src: Path) -> bytes:

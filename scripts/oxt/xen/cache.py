@@ -291,7 +291,12 @@ class UpstreamCache:
         if self._satisfied(branch, branch_tip, tags, targets):
             return
         label = f"fetch {branch}"
-        if base_tag:
+        if base_tag and base_commit == branch_tip:
+            # the tip is the release itself (e.g. right after X.Y.Z): nothing after the tag to
+            # exclude-fetch, the tag commit alone is the range
+            self._fetch([branch_spec, f"+refs/tags/{base_tag}:refs/tags/{base_tag}", *tag_specs],
+                        f"{label} ({base_tag})", depth=1)
+        elif base_tag:
             try:
                 self._fetch([branch_spec, *tag_specs], f"{label} (after {base_tag})",
                             shallow_exclude=f"refs/tags/{base_tag}")

@@ -169,13 +169,9 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
 
 
 def render_function():
-    """RENDER's renderer: called after the manifest is written (None if absent)."""
+    """RENDER's renderer (:func:`oxt.render.render`, returns a Plan); None if absent."""
     try:
-        from oxt import render as rd  # noqa: PLC0415 - optional until issue 3 lands
+        from oxt.render import render  # noqa: PLC0415 - optional until issue 3 lands
     except ImportError:
         return None
-    for name in ("render_checkout", "render"):
-        fn = getattr(rd, name, None)
-        if callable(fn):
-            return fn
-    return None
+    return render

@@ -85,7 +85,12 @@ class TrackPlan:
 
     @property
     def changed(self) -> bool:
-        return self.old_track != self.new_track
+        if self.old_track is None:
+            return True
+
+        def key(t: Track):  # the manifest may store only the tag part of the describe
+            return t.with_(tag=describe_parts(t.tag)[0] if t.tag else None)
+        return key(self.old_track) != key(self.new_track)
 
     @property
     def dropped(self) -> list[dec.XsaDecision]:
@@ -201,11 +206,15 @@ def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: Upstre
                 plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
 
     # XSAs in old..new and decisions about the queue
-    if options.index_since_base and base:
-        plan.commits = cache.commits(refs.tags[base.tag], target)
-    elif not plan.downgrade and target != old_commit:
-        plan.commits = cache.commits(old_commit, target) if old_commit else []
-    index = build_index(plan.commits)
+    # shortlog: old..new; XSA index: since the base release, so an XSA that the old pin
+    # already carried (queued by mistake, or kept as "unsure" last time) is still seen
+    if not options.index_since_base and not plan.downgrade and target != old_commit and old_commit:
+        plan.commits = cache.commits(old_commit, target)
+    base_commit = refs.tags[base.tag] if base else None
+    if base_commit and cache.is_ancestor(base_commit, target):
+        index = build_index(cache.commits(base_commit, target))
+    else:
+        index = build_index(plan.commits)
     plan.upstream_xsas = dict(index.commits)
     blocking = []
     for entry in track.xsas:

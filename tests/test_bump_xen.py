@@ -1,0 +1,222 @@
+"""`oxt bump xen` and `oxt xsa` end to end on a fixture checkout and a file://
+fixture upstream; every bad input exits 2 and leaves the tree byte-for-byte."""
+
+import json
+import shutil
+
+import git
+import pytest
+
+import xen_fixtures as F
+from oxt.cli import main
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory):
+    return F.build_upstream(tmp_path_factory.mktemp("xen-up") / "xen.git")
+
+
+@pytest.fixture(scope="session")
+def checkout_template(upstream, tmp_path_factory):
+    return F.make_checkout(tmp_path_factory.mktemp("co-template") / "co", upstream)
+
+
+@pytest.fixture
+def checkout(checkout_template, tmp_path):
+    dest = tmp_path / "co"
+    shutil.copytree(checkout_template, dest)
+    return dest
+
+
+@pytest.fixture
+def oxt(upstream, checkout, tmp_path, capsys):
+    cache = tmp_path / "cache.git"
+
+    def run(*args, remote=True):
+        argv = ["--root", str(checkout), *args]
+        if remote:
+            argv += ["--remote", upstream.url]
+        if args and args[0] in ("bump", "xsa"):
+            argv += ["--cache-dir", str(cache), "-q"]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+XSA_DIR = "meta-openxt/recipes-extended/xen/files/xsa"
+
+
+def test_bump_to_tip_drops_merged_xsas(oxt, checkout, upstream):
+    code, out, err = oxt("bump", "xen", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    (t,) = data["tracks"]
+    assert t["new"]["commit"] == upstream["tip-466"]
+    assert t["new"]["describe"] == f"RELEASE-4.6.6-21-g{upstream['tip-466'][:12]}"
+    status = {x["xsa"]: (x["status"], x["action"], x["reverse_applies"]) for x in t["xsas"]}
+    assert status == {
+        F.XSA_ONE: ("merged", "drop", True),
+        F.XSA_LATER_TOUCHED: ("merged", "drop", False),  # merged, no longer reverse-applies: reported
+        F.XSA_MULTI: ("merged", "drop", True),
+        F.XSA_PARTIAL: ("unsure", "keep", False),
+        F.XSA_PENDING: ("not-merged", "keep", False),
+        F.XSA_SILENT: ("unsure", "keep", True),
+    }
+    multi = next(x for x in t["xsas"] if x["xsa"] == F.XSA_MULTI)
+    assert [c["commit"] for c in multi["upstream"]] == [upstream[f"xsa-multi-{i}"] for i in range(3)]
+    assert multi["upstream"][0]["backport_of"] == "0" * 40
+    assert set(t["upstream_xsas"]) == {str(n) for n in (F.XSA_ONE, F.XSA_LATER_TOUCHED, F.XSA_MULTI, F.XSA_PARTIAL,
+                                                         236, 425, 471, 389, 388, F.XSA_CVE_ONLY, 206)}
+    assert str(F.XSA_QEMU) not in t["upstream_xsas"] and "158" not in t["upstream_xsas"]
+    assert any("XSA-301" in w for w in t["warnings"]) and any("XSA-260" in w for w in t["warnings"])
+    # the tree: manifest pinned to the tip, merged files gone, kept ones present
+    text = (checkout / "recipes-templates/manifest.yml").read_text()
+    assert f"srcrev: {upstream['tip-466']}" in text and "tag: RELEASE-4.6.6" in text
+    assert "number: 245" not in text and "number: 300" in text
+    xsa = checkout / XSA_DIR
+    assert not (xsa / "xsa245.patch").exists() and not (xsa / "xsa254-4.6-2.patch").exists()
+    assert (xsa / "xsa300.patch").exists() and (xsa / "xsa260-4.6" / "0003-x86-hvm-third-half.patch").exists()
+    assert "# The single source of truth" in text
+
+
+def test_text_summary_and_second_run_is_a_no_op(oxt):
+    code, out, _ = oxt("bump", "xen")
+    assert code == 0
+    assert "stable-4.6" in out and "XSA-246" in out and "merged" in out
+    code, out, _ = oxt("bump", "xen", "--format", "markdown")
+    assert code == 0 and out == ""  # nothing changed: no PR body
+
+
+def test_markdown_lists_dropped_xsas_with_commits(oxt, upstream):
+    code, out, _ = oxt("bump", "xen", "--dry-run", "--format", "markdown")
+    assert code == 0
+    assert out.startswith("## Xen `stable-4.6`: RELEASE-4.6.6-1-g")
+    assert f"| XSA-{F.XSA_ONE} | merged | drop | `{upstream['xsa-one'][:12]}` |" in out
+    assert "Upstream shortlog (20 commits)" in out
+
+
+def test_dry_run_writes_nothing(oxt, checkout):
+    before = F.tree_snapshot(checkout)
+    code, out, _ = oxt("bump", "xen", "--dry-run")
+    assert code == 0 and "dry run" in out
+    assert F.tree_snapshot(checkout) == before
+
+
+def test_commit_makes_one_commit(oxt, checkout, upstream):
+    repo = git.Repo(checkout)
+    head = repo.head.commit.hexsha
+    code, out, err = oxt("bump", "xen", "--commit")
+    assert code == 0, err
+    c = repo.head.commit
+    assert c.parents[0].hexsha == head
+    subject, _, body = c.message.partition("\n\n")
+    assert subject == f"xen: update stable-4.6 to RELEASE-4.6.6-21-g{upstream['tip-466'][:12]}"
+    assert f"XSA-{F.XSA_MULTI}: " + ", ".join(upstream[f"xsa-multi-{i}"][:12] for i in range(3)) in body
+    assert f"XSA-{F.XSA_PENDING} [not-merged]" in body
+    assert f"{upstream['xsa-one'][:12]} gnttab: check the frame before use" in body
+    assert repo.is_dirty(untracked_files=True) is False
+    assert f"{XSA_DIR}/xsa245.patch" in c.stats.files
+
+
+def test_to_release_uses_upgrade_subject(oxt, checkout, upstream):
+    code, out, err = oxt("bump", "xen", "--to", "4.6.6", "--allow-downgrade", "--commit")
+    assert code == 0, err
+    assert git.Repo(checkout).head.commit.summary == "xen: upgrade 4.6.6-1-g" + upstream["pin"][:12] + " -> 4.6.6"
+
+
+def test_new_track_for_branch_whose_tip_is_its_tag(oxt, checkout, upstream):
+    code, out, err = oxt("bump", "xen", "--new-track", "stable-4.7", "--json")
+    assert code == 0, err
+    t = json.loads(out)["tracks"][0]
+    assert t["new"]["describe"] == "RELEASE-4.7.1" and t["new"]["commit"] == upstream["4.7.1"]
+    text = (checkout / "recipes-templates/manifest.yml").read_text()
+    assert "branch: stable-4.7" in text and f"srcrev: {upstream['4.7.1']}" in text
+    assert f"srcrev: {upstream['pin']}" in text  # the other track untouched
+
+
+def _assert_user_error(oxt, checkout, *args, match, remote=True):
+    before = F.tree_snapshot(checkout)
+    code, out, err = oxt(*args, remote=remote)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    for m in match if isinstance(match, (list, tuple)) else [match]:
+        assert m in err, err
+    assert F.tree_snapshot(checkout) == before
+
+
+def test_unknown_branch(oxt, checkout):
+    _assert_user_error(oxt, checkout, "bump", "xen", "--new-track", "stable-9.9", match="no branch 'stable-9.9'")
+
+
+def test_missing_release_lists_nearest(oxt, checkout):
+    _assert_user_error(oxt, checkout, "bump", "xen", "--to", "4.6.2",
+                       match=["no tag RELEASE-4.6.2", "RELEASE-4.6.1", "RELEASE-4.6.3"])
+
+
+def test_downgrade_refused(oxt, checkout):
+    _assert_user_error(oxt, checkout, "bump", "xen", "--to", "4.6.5", match="--allow-downgrade")
+
+
+def test_unreachable_remote(oxt, checkout, tmp_path):
+    _assert_user_error(oxt, checkout, "bump", "xen", "--remote", (tmp_path / "gone.git").as_uri(),
+                       match="cannot list refs", remote=False)
+
+
+def test_commit_on_dirty_tree(oxt, checkout):
+    (checkout / "recipes-templates/manifest.yml").write_text(
+        (checkout / "recipes-templates/manifest.yml").read_text() + "# local edit\n")
+    _assert_user_error(oxt, checkout, "bump", "xen", "--commit", match="uncommitted changes")
+
+
+def test_stale_xsa_patch(upstream, tmp_path, capsys):
+    co = F.make_checkout(tmp_path / "co", upstream, xsas=(F.XSA_ONE,),
+                         extra_xsa={F.XSA_STALE: [f"xsa{F.XSA_STALE}.patch"]})
+    before = F.tree_snapshot(co)
+    code = main(["--root", str(co), "bump", "xen", "-q", "--remote", upstream.url,
+                 "--cache-dir", str(tmp_path / "c.git")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"xsa{F.XSA_STALE}.patch does not apply" in err
+    assert F.tree_snapshot(co) == before
+
+
+def test_invalid_manifest(oxt, checkout):
+    m = checkout / "recipes-templates/manifest.yml"
+    m.write_text(m.read_text().replace("mode: git", "mode: svn"))
+    _assert_user_error(oxt, checkout, "bump", "xen", match=["manifest.yml", "mode"])
+
+
+def test_interrupted_fetch(oxt, checkout, tmp_path, monkeypatch):
+    dying = tmp_path / "dying"
+    dying.write_text("#!/bin/sh\nexit 1\n")
+    dying.chmod(0o755)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
+    _assert_user_error(oxt, checkout, "bump", "xen", match="left consistent")
+
+
+def test_xsa_add_and_status(oxt, checkout, upstream, tmp_path):
+    src = tmp_path / "adv" / "xsa999.patch"
+    src.parent.mkdir()
+    src.write_text((upstream.patches / f"xsa{F.XSA_PENDING}.patch").read_text())
+    code, out, err = oxt("xsa", "add", "999", str(src))
+    assert code == 0, err
+    assert (checkout / XSA_DIR / "xsa999.patch").read_bytes() == src.read_bytes()
+    assert "number: 999" in (checkout / "recipes-templates/manifest.yml").read_text()
+    code, out, err = oxt("xsa", "status", "--to", "tip")
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if "XSA-245" in ln)
+    assert "merged" in line and upstream["xsa-one"][:12] in line
+    assert "not-merged" in next(ln for ln in out.splitlines() if "XSA-999" in ln)
+
+
+def test_xsa_add_rejects_non_patch(oxt, checkout, upstream):
+    _assert_user_error(oxt, checkout, "xsa", "add", "998", str(upstream.patches / "not-a-patch.txt"),
+                       match="not-a-patch.txt")
+
+
+def test_xsa_add_rejects_patch_that_does_not_apply(oxt, checkout, upstream, tmp_path):
+    bad = tmp_path / f"xsa{F.XSA_STALE}.patch"
+    bad.write_text((upstream.patches / f"xsa{F.XSA_STALE}.patch").read_text().replace("step_4();", "step_4_x();"))
+    _assert_user_error(oxt, checkout, "xsa", "add", str(F.XSA_STALE), str(bad), match="does not apply")
