@@ -266,11 +266,23 @@ def test_short_kas_commit(capsys, checkout):
     expect_problem(capsys, checkout, where="kas/openxt.yml", says=["repos.bitbake.commit", "'abc1234'", "not a full 40-hex"])
 
 
-def test_repo_without_branch(capsys, checkout):
+def test_repo_with_a_commit_but_no_branch(capsys, checkout):
     kas = load_yaml(checkout / "kas/openxt.yml")
     kas["repos"]["openembedded-core"].pop("branch")
+    kas["repos"]["openembedded-core"]["commit"] = "5" * 40
     dump_yaml(checkout / "kas/openxt.yml", kas)
     expect_problem(capsys, checkout, where="kas/openxt.yml", says=["repos.openembedded-core", "no branch"])
+
+
+def test_repo_with_neither_branch_nor_commit_is_refused_by_kas(capsys, checkout):
+    kas = load_yaml(checkout / "kas/openxt.yml")
+    kas["repos"]["openembedded-core"].pop("branch")
+    kas["repos"]["openembedded-core"].pop("commit", None)
+    dump_yaml(checkout / "kas/openxt.yml", kas)
+    found = expect_problem(
+        capsys, checkout, where="kas/openxt.yml", says=["kas cannot compose it", '"openembedded-core"']
+    )
+    assert len(found) == 1, "fragments compose onto the broken release file: report it once"
 
 
 def test_lock_that_disagrees_with_the_kas_file(capsys, checkout):

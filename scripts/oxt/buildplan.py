@@ -117,13 +117,14 @@ def format_text(plan: BuildPlan) -> str:
         out.append(f"  other targets (default config): {' '.join(plan.other_targets)}")
     out.append("")
     out.append(f"Layers and pinned commits ({len(plan.repos)} repositories):")
-    rows = [["repo", "branch", "commit", "url / layers"]]
+    rows = [["repo", "branch", "commit", "pinned in", "url / layers"]]
     for r in plan.repos:
         where = r.url if not r.local else f"this checkout ({r.path})"
-        rows.append([r.name, r.branch or "-", r.commit or "-", where])
+        pinned = r.commit_from or ("(checkout HEAD)" if r.local else "-")
+        rows.append([r.name, r.branch or "-", r.commit or "-", pinned, where])
         layers = [layer for layer in r.layers if layer]
         if layers:
-            rows.append(["", "", "", "layers: " + " ".join(layers)])
+            rows.append(["", "", "", "", "layers: " + " ".join(layers)])
     out += _table(rows)
     if plan.also_checked:
         out.append("")

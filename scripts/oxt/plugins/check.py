@@ -61,6 +61,8 @@ def run(args) -> int:
                 comp = compose(files, root)
             except ProblemsFound as err:
                 problems += err.problems
+                if files is compositions[0]:
+                    break  # every fragment composes onto it: fix the release file first
                 continue
             plan, found = examine(comp)
             problems += found
