@@ -466,15 +466,10 @@ def test_image_build_keeps_caches_outside_the_job():
 # --- lock refresh ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LAYER (issue 2): kas/openxt.yml pins `commit:` on every upstream repo, so kas treats "
-    "none as floating and `kas lock --update` logs 'No floating repos found. Nothing to lock.' — "
-    "the weekly lock refresh can never move a pin. Keep only `branch:` in kas/openxt.yml and the "
-    "commits in kas/openxt.lock.yml (kas lock's own layout).",
-)
 def test_lock_refresh_can_move_every_upstream_pin():
-    """kas lock --update only updates repos whose commit comes from a lock file."""
+    """kas lock --update only moves repos that are floating in kas/openxt.yml (branch,
+    no commit) and locked in kas/openxt.lock.yml; a commit in openxt.yml would make
+    the weekly refresh a silent no-op ("No floating repos found")."""
     from oxt.kasfiles import compose
 
     comp = compose([REPO_ROOT / "kas" / "openxt.yml"], REPO_ROOT)
