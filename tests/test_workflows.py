@@ -282,6 +282,8 @@ def commands(script: str, program: str) -> list[list[str]]:
             continue
         for i, word in enumerate(words):
             if word == program or word.endswith(f"/{program}"):
+                if i and words[i - 1] in {"-v", "command", "which", "type"}:
+                    continue  # a lookup of the program, not a run
                 argv = []
                 for arg in words[i + 1 :]:
                     if arg in {"|", "||", "&&", ";", ">", ">>", "2>&1", "<"} or arg.startswith((">", "2>")):
@@ -303,7 +305,10 @@ def all_commands(program: str) -> list[tuple[str, list[str]]]:
 
 
 def test_command_extraction_sees_through_shell():
-    script = 'out=$(.venv/bin/oxt bump xen --track "$TRACK" --json "${extra[@]}" 2>&1) && make check\n'
+    script = (
+        'command -v make >/dev/null\n'
+        'out=$(.venv/bin/oxt bump xen --track "$TRACK" --json "${extra[@]}" 2>&1) && make check\n'
+    )
     assert commands(script, "oxt") == [["bump", "xen", "--track", "$TRACK", "--json"]]
     assert commands(script, "make") == [["check"]]
 
@@ -329,10 +334,22 @@ def test_make_targets_in_workflows_exist():
         assert result.returncode == 0, f"make {target}: {result.stderr}"
 
 
-def test_checks_run_the_ci_gate_commands():
+def test_checks_run_everything_the_ci_gate_runs_and_oelint():
+    """checks.yml is a superset of .ci/run (the README's test command and what
+    follows it there), plus oelint-adv on its own and the main job."""
     data = load(WORKFLOW_DIR / "checks.yml")
     assert {"push", "pull_request"} <= triggers(data)
-    oxt = [argv for _, argv in all_commands("oxt") if argv[:1] == ["render"]]
+    gate = (REPO_ROOT / ".ci" / "run").read_text()
+    scripts = run_scripts(data)
+    for program in ("make", "oxt"):
+        in_checks = [argv for script in scripts for argv in commands(script, program)]
+        gate_argvs = commands(gate, program)
+        assert gate_argvs or program == "oxt", f".ci/run runs no {program}; the parser is broken"
+        for argv in gate_argvs:
+            assert argv in in_checks, f".ci/run runs `{program} {' '.join(argv)}`; checks.yml does not"
+    made = [argv for script in scripts for argv in commands(script, "make")]
+    assert ["test"] in made and ["lint"] in made and ["check"] in made
+    oxt = [argv for script in scripts for argv in commands(script, "oxt")]
     assert ["render", "--check"] in oxt
 
 
