@@ -37,21 +37,24 @@ def oelint(*args: str, config: bool = True) -> subprocess.CompletedProcess:
     )
 
 
-def lint_sets() -> list[tuple[str, list[str]]]:
-    """(mode, files) pairs covering every recipe, append, class and conf of every layer."""
-    recipes, confs = [], []
+def lint_sets() -> list[tuple[str, str, list[str]]]:
+    """(layer, mode, files) covering every recipe, append, class and conf of every layer.
+
+    One run per layer, so each recipe is linted with its own layer.conf only.
+    """
+    sets = []
     for layer in local_layers(SOURCE):
+        recipes, confs = [f"{layer.name}/conf/layer.conf"], []
         for path in sorted(layer.rglob("*")):
+            rel = str(path.relative_to(SOURCE))
             if not path.is_file():
                 continue
-            rel = str(path.relative_to(SOURCE))
             if path.suffix in RECIPE_SUFFIXES:
                 recipes.append(rel)
             elif rel.startswith(f"{layer.name}/conf/") and path.suffix in (".conf", ".inc"):
                 confs.append(rel)
-        # layer.conf first so recipe-level rules know the collection (as oelint-adv groups it).
-        recipes.insert(0, f"{layer.name}/conf/layer.conf")
-    return [("fast", recipes), ("all", confs)]
+        sets += [(layer.name, "fast", recipes), (layer.name, "all", confs)]
+    return sets
 
 
 def findings(result: subprocess.CompletedProcess) -> list[str]:
@@ -61,18 +64,19 @@ def findings(result: subprocess.CompletedProcess) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["fast", "all"])
-def test_oelint_adv_finds_nothing(mode):
-    files = dict(lint_sets())[mode]
-    assert files, f"nothing to lint in {mode} mode"
+@pytest.mark.parametrize(
+    "layer, mode, files", [pytest.param(*s, id=f"{s[0]}-{s[1]}") for s in lint_sets()]
+)
+def test_oelint_adv_finds_nothing(layer, mode, files):
+    assert files, f"{layer}: nothing to lint in {mode} mode"
     result = oelint("--mode", mode, *files)
     found = findings(result)
-    assert not found, f"oelint-adv --mode {mode}: {len(found)} findings:\n" + "\n".join(found)
+    assert not found, f"oelint-adv --mode {mode} on {layer}: {len(found)} findings:\n" + "\n".join(found)
     assert result.returncode == 0, result.stderr
 
 
 def test_the_lint_run_covers_every_layer_file():
-    covered = {f for _, files in lint_sets() for f in files}
+    covered = {f for _, _, files in lint_sets() for f in files}
     for layer in local_layers(SOURCE):
         assert f"{layer.name}/conf/layer.conf" in covered
         for recipe in layer.rglob("*.bb"):
