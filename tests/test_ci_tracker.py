@@ -244,3 +244,20 @@ def test_a_successful_bump_is_a_fixpoint(tracker):
     again, outputs, _ = tracker.run(step("bump", "bump")["run"], {"TRACK": TRACK, **BOT})
     assert again.returncode == 0, again.stderr
     assert head(tracker.checkout) == bumped and outputs == {"changed": "false"}
+
+
+def test_the_cached_paths_are_where_the_tool_keeps_its_caches(monkeypatch, tmp_path):
+    """actions/cache saves ~/.cache/oxt: the shallow xen.git and the tarball downloads."""
+    from oxt.xen.cache import default_cache_dir
+    from oxt.xen.tarball import default_download_dir
+
+    cache = next(s for s in workflow()["jobs"]["bump"]["steps"] if "actions/cache@" in s.get("uses", ""))
+    assert cache["with"]["path"] == "~/.cache/oxt"
+    assert "${{ matrix.track }}" in cache["with"]["key"]
+    home = tmp_path / "home" / "runner"
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CACHE_HOME", "OXT_XEN_CACHE", "OXT_XEN_DOWNLOADS"):
+        monkeypatch.delenv(var, raising=False)
+    saved = home / ".cache" / "oxt"
+    assert default_cache_dir().is_relative_to(saved)
+    assert default_download_dir().is_relative_to(saved)
