@@ -386,3 +386,18 @@ def test_multilib_from_a_kas_header_applies_to_every_multiconfig(capsys, checkou
     rc, out, err = run_check(capsys, checkout, "--json")
     assert rc == 0, err
     assert all(v["multilib"] == ["lib32"] for v in json.loads(out)["vms"])
+
+
+def test_package_from_a_layer_the_kas_files_leave_out(capsys, checkout):
+    recipe = checkout / "meta-extra/recipes-extra/extra-tool/extra-tool_1.0.bb"
+    recipe.parent.mkdir(parents=True)
+    recipe.write_text('SUMMARY = "x"\nLICENSE = "MIT"\n')
+    (checkout / "meta-extra/conf").mkdir()
+    (checkout / "meta-extra/conf/layer.conf").write_text(
+        (checkout / "meta-openxt/conf/layer.conf").read_text().replace("openxt", "extra")
+    )
+    append(checkout / "meta-openxt/recipes-images/images/openxt-uivm-image.bb", '\nIMAGE_INSTALL += "extra-tool"\n')
+    expect_problem(
+        capsys, checkout, where="meta-openxt/recipes-images/images/openxt-uivm-image.bb",
+        says=["IMAGE_INSTALL has extra-tool", "meta-extra/recipes-extra/extra-tool/extra-tool_1.0.bb", "layer meta-extra is not in"],
+    )

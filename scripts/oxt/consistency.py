@@ -356,6 +356,36 @@ class _Examiner:
                     f"IMAGE_INSTALL has {pkg} but multiconfig {vm.name} enables no {match.group(1)} multilib",
                     f"add MULTILIBS = \"multilib:{match.group(1)}\" (and its DEFAULTTUNE) to {vm.multiconfig_file}",
                 )
+        self._check_packages_from_unused_layers(image_file, packages)
+
+    @functools.cached_property
+    def unused_layer_recipes(self) -> dict[str, tuple[str, Path]]:
+        """PN -> (layer, recipe) for layers of this checkout that the composition leaves out."""
+        used = {layer.path.resolve() for layer in self.layers}
+        found: dict[str, tuple[str, Path]] = {}
+        for conf in sorted(self.root.glob("*/conf/layer.conf")):
+            path = conf.parent.parent
+            if path.resolve() in used:
+                continue
+            layer = Layer(path, (path,))
+            for pn, recipes in layer.recipes.items():
+                found.setdefault(pn, (path.name, recipes[0]))
+        return found
+
+    def _check_packages_from_unused_layers(self, image_file: Path, packages: list[str]) -> None:
+        """A package only a layer outside the composition builds: bitbake would say
+        "Nothing RPROVIDES"; name the layer to add instead."""
+        ours = {pn for layer in self.layers for pn in layer.recipes}
+        for pkg in packages:
+            pn = MULTILIB_PREFIX.sub("", pkg)
+            if pn in ours or pn not in self.unused_layer_recipes:
+                continue
+            layer, recipe = self.unused_layer_recipes[pn]
+            self.problem(
+                self.rel(image_file),
+                f"IMAGE_INSTALL has {pkg}, built by {self.rel(recipe)}, but layer {layer} is not in {self.comp.spec}",
+                f"add {layer} to the layers of this checkout's repo in kas/openxt.yml",
+            )
 
     def _check_bbmulticonfig(self, target_mcs: list[str], multiconfigs) -> list[str]:
         value, key = self.header_value("BBMULTICONFIG")
@@ -486,7 +516,7 @@ class _Examiner:
                         f"{a.name} = \"{a.value}\" is not a full 40-hex commit",
                         "use the full commit id (git rev-parse <tag>^{commit})",
                     )
-            for a in layer.all_assignments(["SRC_URI"]):
+            for a in layer.all_assignments(["SRC_URI"], containing=";rev="):
                 for rev in SRC_URI_REV.findall(a.value):
                     if not FULL_COMMIT.fullmatch(rev) and "AUTOREV" not in rev:
                         self.problem(

@@ -272,26 +272,38 @@ class Layer:
         seen = set(self.bbfiles)
         return [p for p in self.metadata_files if p.suffix in (".bb", ".bbappend") and p not in seen]
 
-    def all_assignments(self, names: list[str]) -> list[Assignment]:
-        """Assignments of ``names`` anywhere in the layer, each reported once."""
+    @functools.cached_property
+    def _texts(self) -> dict[Path, str]:
+        return {path: path.read_text(errors="replace") for path in self.metadata_files}
+
+    def mentioning(self, word: str) -> list[Path]:
+        """Files whose text contains ``word``: the only ones worth a full parse when
+        looking for it (an assignment's origin is the file that spells it)."""
+        return [path for path, text in self._texts.items() if word in text]
+
+    def all_assignments(self, names: list[str], containing: str | None = None) -> list[Assignment]:
+        """Assignments of ``names`` anywhere in the layer (only in files that also
+        contain ``containing``, when given), each reported once."""
         found = set()
-        for path in self.metadata_files:
+        words = [containing] if containing else names
+        for path in {p for word in words for p in self.mentioning(word)}:
             for a in self.parse(path).assignments(names):
-                found.add(a)
+                if a.file in self._texts:
+                    found.add(a)
         return sorted(found, key=lambda a: (str(a.file), a.line))
 
     def all_flags(self, flag: str) -> list[Assignment]:
         found = set()
-        for path in self.metadata_files:
-            found.update(self.parse(path).flags(flag))
+        for path in self.mentioning(f"[{flag}]"):
+            found.update(a for a in self.parse(path).flags(flag) if a.file in self._texts)
         return sorted(found, key=lambda a: (str(a.file), a.line))
 
     def srcrev_assignments(self) -> list[Assignment]:
         found = set()
-        for path in self.metadata_files:
+        for path in self.mentioning("SRCREV"):
             for a in self.parse(path).assignments():
                 base = a.name.split(":")[0]
-                if base.startswith("SRCREV") and base != "SRCREV_FORMAT":
+                if base.startswith("SRCREV") and base != "SRCREV_FORMAT" and a.file in self._texts:
                     found.add(a)
         return sorted(found, key=lambda a: (str(a.file), a.line))
 
@@ -312,9 +324,8 @@ class Layer:
     def autorev_lines(self) -> list[tuple[Path, int, str]]:
         """Every non-comment line that mentions AUTOREV (also inside python or SRC_URI)."""
         hits = []
-        for path in self.metadata_files:
-            text = path.read_text(errors="replace")
-            for number, line in enumerate(text.splitlines(), 1):
+        for path in self.mentioning("AUTOREV"):
+            for number, line in enumerate(self._texts[path].splitlines(), 1):
                 if "AUTOREV" in line and not line.lstrip().startswith("#"):
                     hits.append((path, number, line.strip()))
         return hits
