@@ -198,6 +198,16 @@ def test_autorev_in_a_kas_header(capsys, checkout):
     expect_problem(capsys, checkout, where="kas/openxt.yml", says=["local_conf_header.zz-dev", "AUTOREV"])
 
 
+def test_short_srcrev_in_a_kas_header(capsys, checkout):
+    kas = load_yaml(checkout / "kas/openxt.yml")
+    kas.setdefault("local_conf_header", {})["zz-pin"] = '# pin\nSRCREV:pn-xen = "deadbeef"\n'
+    dump_yaml(checkout / "kas/openxt.yml", kas)
+    expect_problem(
+        capsys, checkout, where="kas/openxt.yml",
+        says=["local_conf_header.zz-pin line 2", "SRCREV:pn-xen = 'deadbeef'", "not a full 40-hex commit"],
+    )
+
+
 def test_short_srcrev(capsys, checkout):
     recipe = checkout / "meta-openxt/recipes-support/hello/hello_1.0.bb"
     recipe.parent.mkdir(parents=True, exist_ok=True)

@@ -188,6 +188,7 @@ class _Examiner:
         return self.view().value(name), setters[-1]
 
     def check_headers(self) -> None:
+        roots = tuple(layer.path for layer in self.layers)
         for key, value in self.comp.local_conf_header.items():
             where = self.comp.origin("local_conf_header", key)
             for number, line in enumerate(value.splitlines(), 1):
@@ -197,14 +198,18 @@ class _Examiner:
                         f"local_conf_header.{key} line {number}: AUTOREV ({line.strip()})",
                         "pin a full 40-hex SRCREV instead; AUTOREV makes builds irreproducible",
                     )
-                match = re.match(r"\s*(SRCREV[\w:.+-]*)\s*[?:.+]?=\s*\"([^\"]*)\"", line)
-                if match and not match.group(1).startswith("SRCREV_FORMAT") and "AUTOREV" not in line:
-                    if not FULL_COMMIT.fullmatch(match.group(2)):
-                        self.problem(
-                            where,
-                            f"local_conf_header.{key}: {match.group(1)} = {match.group(2)!r} is not a full 40-hex commit",
-                            "use the full commit id",
-                        )
+            if "SRCREV" not in value:
+                continue
+            for a in parse_text(value.splitlines(), roots).assignments():
+                base = a.name.split(":")[0]
+                if not base.startswith("SRCREV") or base == "SRCREV_FORMAT" or "AUTOREV" in a.value:
+                    continue
+                if not FULL_COMMIT.fullmatch(a.value):
+                    self.problem(
+                        where,
+                        f"local_conf_header.{key} line {a.line}: {a.name} = {a.value!r} is not a full 40-hex commit",
+                        "use the full commit id",
+                    )
 
     # -- distro / machine -----------------------------------------------------
     def check_distro_machine(self) -> None:
