@@ -129,6 +129,7 @@ def tracker(request, tmp_path, upstream, monkeypatch):
     wrapper.parent.mkdir(parents=True)
     wrapper.write_text(f'#!/bin/sh\nexec "{OXT}" "$@" --remote "{upstream.url}"\n')
     wrapper.chmod(0o755)
+    (wrapper.parent / "python").symlink_to(sys.executable)
     (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
     monkeypatch.setenv("OXT_XEN_CACHE", str(tmp_path / "cache" / "xen.git"))
     monkeypatch.setenv("OXT_XEN_DOWNLOADS", str(tmp_path / "cache" / "downloads"))
@@ -142,11 +143,10 @@ def head(checkout: Path) -> str:
 def test_list_step_gives_the_matrix_its_tracks(tracker):
     result, outputs, _ = tracker.run(step("tracks", "list")["run"], {"ONLY": ""})
     assert result.returncode == 0, result.stderr
-    plan = json.loads(outputs["plan"])
-    # the matrix expression fromJSON(needs.tracks.outputs.plan).tracks.*.track
-    matrix = workflow()["jobs"]["bump"]["strategy"]["matrix"]["track"]
-    assert matrix == "${{ fromJSON(needs.tracks.outputs.plan).tracks.*.track }}"
-    assert [t["track"] for t in plan["tracks"]] == [TRACK]
+    # fromJSON(needs.tracks.outputs.tracks): a JSON array of track names
+    assert workflow()["jobs"]["bump"]["strategy"]["matrix"]["track"] == "${{ fromJSON(needs.tracks.outputs.tracks) }}"
+    assert json.loads(outputs["tracks"]) == [TRACK]
+    plan = json.loads((tracker.tmp / "runner-temp" / "plan.json").read_text())
     assert plan["dry_run"] is True
 
 
@@ -156,7 +156,7 @@ def test_list_step_refuses_an_unknown_track_from_the_dispatch_input(tracker):
     assert result.returncode == 2
     assert "stable-9.9" in result.stderr and TRACK in result.stderr
     assert "Traceback" not in result.stderr
-    assert "plan" not in outputs
+    assert "tracks" not in outputs
     assert head(tracker.checkout) == before
 
 
