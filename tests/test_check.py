@@ -391,7 +391,7 @@ def test_lib32_package_without_multilib(capsys, checkout):
 @pytest.mark.parametrize("vm", ["ndvm"])
 def test_multilib_from_a_kas_header_applies_to_every_multiconfig(capsys, checkout, vm):
     kas = load_yaml(checkout / "kas/openxt.yml")
-    kas.setdefault("local_conf_header", {})["zz-multilib"] = 'require conf/multilib.conf\nMULTILIBS ?= "multilib:lib32"\n'
+    kas.setdefault("local_conf_header", {})["zz-multilib"] = 'require conf/multilib.conf\nMULTILIBS ?= "multilib:lib32"\nDEFAULTTUNE:virtclass-multilib-lib32 = "x86"\n'
     dump_yaml(checkout / "kas/openxt.yml", kas)
     rc, out, err = run_check(capsys, checkout, "--json")
     assert rc == 0, err

@@ -20,6 +20,7 @@ from oxt.problems import Problem
 
 OE_CORE_REPO = "openembedded-core"
 MULTILIB_PREFIX = re.compile(r"^(lib32|lib64|libx32)-")
+MULTILIB_CONF = "conf/multilib.conf"
 SRC_URI_REV = re.compile(r";rev=([^;\s\"]+)")
 DEFAULT_TMPDIR = "${TOPDIR}/tmp"
 
@@ -347,6 +348,34 @@ class _Examiner:
             for item in (full.value("MULTILIBS") or "").split()
             if item.startswith("multilib:")
         ]
+        if vm.multilib:
+            self._check_multilib_setup(vm, full)
+
+    def _check_multilib_setup(self, vm: VmPlan, stack: ConfigStack) -> None:
+        """MULTILIBS only works with conf/multilib.conf and a tune per variant."""
+        setter = next((u.where("MULTILIBS") for u in reversed(stack.units[1:]) if u.where("MULTILIBS")), None)
+        if setter:
+            where = self.at(setter)
+        else:  # set in local.conf, i.e. by a kas local_conf_header block
+            _, key = self.header_value("MULTILIBS")
+            where = self.comp.origin("local_conf_header", key) if key else vm.multiconfig_file
+        multilibs = stack.value("MULTILIBS")
+        if not any(name == MULTILIB_CONF for unit in stack.units for name in unit.included_names()):
+            self.problem(
+                where,
+                f"MULTILIBS = \"{multilibs}\" without `require {MULTILIB_CONF}`: bitbake creates no "
+                f"{' '.join(v + '-' for v in vm.multilib)} recipes for multiconfig {vm.name}",
+                f"add `require {MULTILIB_CONF}` before MULTILIBS",
+            )
+        for variant in vm.multilib:
+            tune = f"DEFAULTTUNE:virtclass-multilib-{variant}"
+            if not stack.value(tune):
+                self.problem(
+                    where,
+                    f"MULTILIBS has {variant} but {tune} is not set: multiconfig {vm.name} would build its "
+                    f"{variant}- packages for the default tune ({stack.value('DEFAULTTUNE') or 'DEFAULTTUNE'})",
+                    f"set {tune} (\"x86\" for lib32 on x86-64)",
+                )
 
     def _examine_image(self, vm: VmPlan, image_file: Path) -> None:
         unit = self.parse(image_file)

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from oelint_parser.cls_item import FlagAssignment, Variable
+from oelint_parser.cls_item import FlagAssignment, Include, Variable
 from oelint_parser.cls_stash import Stash
 
 METADATA_SUFFIXES = (".bb", ".bbappend", ".inc", ".conf", ".bbclass")
@@ -83,6 +83,11 @@ class MetaFile:
 
     def expand(self, text: str) -> str:
         return _strip(self._stash.ExpandTerm(str(self.path), text))
+
+    def included_names(self) -> list[str]:
+        """What the ``require``/``include`` lines of this file and its includes name, as written."""
+        items = self._stash.GetItemsFor(filename=str(self.path), classifier=Include.CLASSIFIER)
+        return [i.IncName for i in sorted(items, key=lambda i: i.Line)]
 
     def is_image(self) -> bool:
         return self._stash.IsImage(str(self.path))
