@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
             "print the build plan, render versioned recipes from the manifest, "
             "bump Xen. Run it from a meta-openxt checkout."
         ),
+        epilog="`oxt COMMAND --help` explains each command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -40,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for plugin in _load_plugins():
-        p = sub.add_parser(plugin.NAME, help=plugin.HELP, description=plugin.__doc__)
+        # Plugin docstrings are laid out by hand (lists, examples): keep their lines.
+        p = sub.add_parser(
+            plugin.NAME,
+            help=plugin.HELP,
+            description=plugin.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         plugin.setup_parser(p)
         p.set_defaults(func=plugin.run)
     return parser

@@ -37,7 +37,6 @@ HELP = "move Xen tracks to a newer upstream stable commit or release"
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("component", choices=["xen"], help="what to bump (only xen for now)")
     parser.add_argument("--track", metavar="stable-X.Y", help="bump only this track (default: every track)")
     parser.add_argument("--new-track", metavar="stable-X.Y",

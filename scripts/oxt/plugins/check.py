@@ -32,7 +32,6 @@ HELP = "validate the kas files and the layer, print the build plan (VMs, images,
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--kas",
         metavar="FILE[:FRAGMENT...]",

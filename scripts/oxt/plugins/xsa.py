@@ -31,7 +31,6 @@ HELP = "queue XSA patches for a Xen track; show which are merged upstream"
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     sub = parser.add_subparsers(dest="xsa_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="queue an advisory's patch files", description=__doc__,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
