@@ -12,6 +12,7 @@ Python API (for render, bump and xsa)::
 
     co = find_checkout()
     m = load_manifest(co)                 # -> Manifest; ConfigError on any problem
+                                          # (also takes the manifest's path)
     track = m.xen.track("stable-4.19")    # XenTrack (ConfigError naming the known ones)
     track.mode                            # "git" | "tarball"
     track.srcrev, track.tag               # git mode: 40-hex commit + the RELEASE-X.Y.Z tag it
@@ -36,13 +37,15 @@ reported at once.
 
 Where the referenced files live (relative to the layer ``meta-openxt/``):
 
-================================  ==============================================
-Xen XSA queue                     ``recipes-extended/xen/files/xsa/<file>``
-Xen OpenXT queue                  ``recipes-extended/xen/files/openxt/<file>``
-Xen patches of meta-virtualization  its ``recipes-extended/xen/files/<name>``
-Linux patches and ``.cfg``        ``recipes-kernel/linux/linux-openxt/<file>``
-icbinn patches                    ``recipes-support/icbinn/files/<file>``
-================================  ==============================================
+======================================  ============================================
+Xen XSA queue                           ``recipes-extended/xen/files/xsa/<file>``
+Xen OpenXT queue                        ``recipes-extended/xen/files/openxt/<file>``
+meta-virtualization's own Xen patches   its ``recipes-extended/xen/files/<name>``
+Linux patches and ``.cfg`` fragments    ``recipes-kernel/linux/linux-openxt/<file>``
+icbinn patches                          ``recipes-support/icbinn/files/<file>``
+======================================  ============================================
+
+:func:`iter_patch_files` lists every layer file a manifest refers to.
 """
 
 from __future__ import annotations
