@@ -242,6 +242,21 @@ def test_bbmulticonfig_header_must_match_the_targets(capsys, checkout):
     assert any("is not in BBMULTICONFIG" in p for p in found)  # dom0's mcdepends on stubdomain
 
 
+def test_bbmulticonfig_left_to_kas_is_refused(capsys, checkout):
+    # kas joins the multiconfigs from a set: a new order on each run, a full reparse each time.
+    kas = load_yaml(checkout / "kas/openxt.yml")
+    headers = kas["local_conf_header"]
+    for key in [k for k, v in headers.items() if "BBMULTICONFIG" in v]:
+        del headers[key]
+    dump_yaml(checkout / "kas/openxt.yml", kas)
+    expect_problem(
+        capsys,
+        checkout,
+        where="kas/openxt.yml",
+        says=["BBMULTICONFIG is left to kas", "parse cache", 'BBMULTICONFIG = "dom0 ndvm stubdomain syncvm uivm"'],
+    )
+
+
 # -- kas pins and files -----------------------------------------------------------
 
 

@@ -424,8 +424,18 @@ class _Examiner:
     def _check_bbmulticonfig(self, target_mcs: list[str], multiconfigs) -> list[str]:
         value, key = self.header_value("BBMULTICONFIG")
         if value is None:
-            # kas writes BBMULTICONFIG ?= "<multiconfigs of the targets>" after the headers.
-            return sorted(set(target_mcs))
+            # kas writes BBMULTICONFIG ?= "<multiconfigs of the targets>" after the
+            # headers, joined from a Python set: the order changes from run to run,
+            # bitbake hashes it, and every kas run then reparses every multiconfig.
+            mcs = sorted(set(target_mcs))
+            if len(mcs) > 1:
+                self.problem(
+                    self.comp.spec,
+                    f"BBMULTICONFIG is left to kas, which writes {' '.join(mcs)} in a different order on "
+                    "every run, so bitbake throws its parse cache away each time",
+                    f'set it in a local_conf_header block: BBMULTICONFIG = "{" ".join(mcs)}"',
+                )
+            return mcs
         where = self.comp.origin("local_conf_header", key) if key else self.comp.spec
         enabled = value.split()
         for mc in sorted(set(target_mcs) - set(enabled)):
