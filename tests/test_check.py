@@ -339,6 +339,21 @@ def test_malformed_kas_yaml(capsys, checkout):
     expect_problem(capsys, checkout, where="kas/ci.yml", says=["kas rejects the file", "not valid YAML", "line"])
 
 
+def test_duplicate_key_in_a_kas_file(capsys, checkout):
+    # PyYAML (and so kas) would keep only the second block without a word.
+    ci = checkout / "kas/ci.yml"
+    text = ci.read_text()
+    assert "\nlocal_conf_header:\n" in text
+    ci.write_text(text + "\nlocal_conf_header:\n  openxt-ci: |\n    INHERIT += \"rm_work\"\n")
+    dup_line = text.count("\n") + 2
+    expect_problem(
+        capsys,
+        checkout,
+        where=f"kas/ci.yml:{dup_line}",
+        says=["key 'local_conf_header' appears twice", "kas silently keeps only the last one"],
+    )
+
+
 def test_kas_schema_violation_names_the_key(capsys, checkout):
     kas = load_yaml(checkout / "kas/openxt.yml")
     kas["repos"]["bitbake"]["comit"] = "f" * 40

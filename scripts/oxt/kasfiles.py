@@ -167,9 +167,52 @@ def _schema_problems(path: Path, root: Path) -> list[Problem]:
     return problems
 
 
+class _DuplicateKeyFinder(yaml.SafeLoader):
+    """kas reads YAML with PyYAML, which lets a repeated key silently replace the
+    first one (e.g. two local_conf_header blocks of the same name): find them."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                self.duplicates.append((str(key), key_node.start_mark.line + 1))
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _duplicate_key_problems(path: Path, root: Path) -> list[Problem]:
+    if path.suffix == ".json":
+        return []
+    try:
+        with open(path, "rb") as fh:
+            loader = _DuplicateKeyFinder(fh)
+            try:
+                loader.get_single_data()
+            finally:
+                loader.dispose()
+    except (OSError, yaml.YAMLError):
+        return []  # kas's own loader reports these
+    return [
+        Problem(
+            f"{rel(path, root)}:{line}",
+            f"key {key!r} appears twice in the same mapping; kas silently keeps only the last one",
+            "merge the two entries or rename one",
+        )
+        for key, line in loader.duplicates
+    ]
+
+
 def validate_file(path: Path, root: Path, is_main_file: bool = True) -> list[Problem]:
     """Load one kas file with kas's ConfigFile.load; [] when kas accepts it."""
     where = rel(path, root)
+    duplicates = _duplicate_key_problems(path, root)
+    if duplicates:
+        return duplicates
     with _kas_logs() as records:
         try:
             ConfigFile.load(str(path), is_lockfile=is_lockfile(path), is_main_file=is_main_file)
