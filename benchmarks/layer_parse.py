@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HARNESS = Path(os.environ.get("BBCHECK", ROOT.parent / "shared" / "harness" / "bbcheck.sh"))
+from bbcheck_run import HARNESS, ROOT, cold_parse
+
 WORK = Path(os.environ.get("BBCHECK_BENCH_WORK", "/tmp/bbh/bench"))
-PARSE_LINE = re.compile(r"^parse\s+(PASS|FAIL)\s+([\d.]+)", re.M)
-PARSED = re.compile(r"Parsing of (\d+) \.bb files complete.*?(\d+) targets")
 
 DUMMY_LAYER_CONF = """\
 BBPATH .= ":${LAYERDIR}"
@@ -49,26 +46,11 @@ LAYERSERIES_COMPAT_dummy = "scarthgap"
 """
 
 
-def parse_seconds(name: str, args: list[str]) -> float:
-    """One cold `bitbake -p` through the harness; its parse wall time."""
-    # oe-core refuses "+" in TMPDIR/COREBASE, so the work dir gets a plain name
-    cmd = [str(HARNESS), "--fresh", "-p", "-w", str(WORK / re.sub(r"[^A-Za-z0-9_.-]", "-", name)), *args]
-    print(f"  running {' '.join(cmd)}", flush=True)
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-    match = PARSE_LINE.search(out)
-    if not match or match.group(1) != "PASS":
-        sys.exit(f"{name}: parse did not pass:\n{out[-3000:]}")
-    parsed = PARSED.search(out)
-    detail = f" ({parsed.group(1)} recipe files, {parsed.group(2)} targets)" if parsed else ""
-    print(f"    parse {float(match.group(2)):.1f} s{detail}", flush=True)
-    return float(match.group(2))
-
-
 def compare(title: str, base: tuple[str, list[str]], ours: tuple[str, list[str]], runs: int) -> None:
     times: dict[str, list[float]] = {base[0]: [], ours[0]: []}
     for _ in range(runs):
         for name, args in (base, ours):
-            times[name].append(parse_seconds(name, args))
+            times[name].append(cold_parse(WORK, name, args)[0])
     b, o = statistics.median(times[base[0]]), statistics.median(times[ours[0]])
     print(f"\n{title}")
     print(f"  {base[0]:<28} median {b:7.1f} s  runs {times[base[0]]}")

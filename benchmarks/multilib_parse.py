@@ -31,11 +31,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HARNESS = Path(os.environ.get("BBCHECK", ROOT.parent / "shared" / "harness" / "bbcheck.sh"))
+from bbcheck_run import HARNESS, ROOT, cold_parse
+
 WORK = Path(os.environ.get("BBCHECK_BENCH_WORK", "/tmp/bbh/bench-multilib"))
-PARSE_LINE = re.compile(r"^parse\s+(PASS|FAIL)\s+([\d.]+)", re.M)
-PARSED = re.compile(r"Parsing of (\d+) \.bb files complete.*?(\d+) targets")
 MULTILIB_LINE = re.compile(r"^(require conf/multilib\.conf|MULTILIBS\b|DEFAULTTUNE:virtclass-multilib-)")
 LIB32_PACKAGE = re.compile(r"\s*\blib32-[\w.+-]+")
 NAIVE_FRAGMENT = """\
@@ -89,20 +87,6 @@ def strip_multilib(repo: Path) -> list[str]:
     return changed
 
 
-def parse_seconds(name: str, kas_spec: str) -> tuple[float, str]:
-    """One cold `bitbake -p` through the harness: parse wall time and bitbake's summary."""
-    cmd = [str(HARNESS), "--fresh", "-p", "-w", str(WORK / name), kas_spec]
-    print(f"  running {' '.join(cmd)}", flush=True)
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-    match = PARSE_LINE.search(out)
-    if not match or match.group(1) != "PASS":
-        sys.exit(f"{name}: parse did not pass:\n{out[-3000:]}")
-    parsed = PARSED.search(out)
-    detail = f"{parsed.group(1)} recipe files, {parsed.group(2)} targets" if parsed else ""
-    print(f"    parse {float(match.group(2)):.1f} s ({detail})", flush=True)
-    return float(match.group(2)), detail
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1, help="parses per variant (default 1)")
@@ -138,7 +122,7 @@ def main() -> int:
     details: dict[str, str] = {}
     for _ in range(args.runs):
         for name, spec in variants:
-            seconds, details[name] = parse_seconds(name, spec)
+            seconds, details[name] = cold_parse(WORK, name, [spec])
             times[name].append(seconds)
 
     base = statistics.median(times["no-multilib"])
