@@ -23,14 +23,8 @@ from pathlib import Path
 
 from oxt.errors import OxtUserError
 from oxt.repo import find_checkout
-from oxt.xen import apply as xen_apply
-from oxt.xen import manifest_io, summary
-from oxt.xen.cache import UpstreamCache, default_cache_dir
-from oxt.xen.commit import ensure_clean, make_commit, message_for
+from oxt.xen.defaults import DEFAULT_REMOTE, SUMMARY_FORMATS, default_cache_dir
 from oxt.xen.model import MODES, Track
-from oxt.xen.plan import BumpOptions, plan_track
-from oxt.xen.upstream import DEFAULT_REMOTE, ls_remote
-from oxt.xen.versions import branch_series
 
 NAME = "bump"
 HELP = "move Xen tracks to a newer upstream stable commit or release"
@@ -52,7 +46,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commit", action="store_true",
                         help="commit the result (one commit; refuses to run on a dirty tree)")
     parser.add_argument("--allow-downgrade", action="store_true", help="allow a target older than the pin")
-    parser.add_argument("--format", choices=sorted(summary.RENDERERS), default="text",
+    parser.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
                         help="summary format on stdout (markdown: pull-request body)")
     parser.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -68,6 +62,15 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    # imported here, not at module level: `oxt --help` and the other commands
+    # should not pay for GitPython/YAML/kas
+    from oxt.xen import apply as xen_apply
+    from oxt.xen import manifest_io, summary
+    from oxt.xen.cache import UpstreamCache
+    from oxt.xen.commit import ensure_clean, make_commit, message_for
+    from oxt.xen.plan import BumpOptions, plan_track
+    from oxt.xen.upstream import ls_remote
+    from oxt.xen.versions import branch_series
     checkout = find_checkout(args.root)
     manifest, tracks = manifest_io.load(checkout)
     by_branch = {t.branch: t for t in tracks}

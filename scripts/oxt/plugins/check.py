@@ -21,10 +21,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from oxt.buildplan import format_text
-from oxt.consistency import examine
-from oxt.kasfiles import compose, discover, parse_spec, rel, validate_file
-from oxt.problems import ProblemsFound
 from oxt.repo import find_checkout
 
 NAME = "check"
@@ -42,6 +38,12 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    # imported here, not at module level: `oxt --help` and the other commands
+    # should not pay for GitPython/YAML/kas
+    from oxt.buildplan import format_text
+    from oxt.consistency import examine
+    from oxt.kasfiles import compose, discover, parse_spec, rel, validate_file
+    from oxt.problems import ProblemsFound
     checkout = find_checkout(args.root)
     root = checkout.root
     problems = []

@@ -17,14 +17,8 @@ from pathlib import Path
 
 from oxt.errors import OxtUserError
 from oxt.repo import find_checkout
-from oxt.xen import apply as xen_apply
-from oxt.xen import manifest_io, summary
-from oxt.xen.cache import UpstreamCache, default_cache_dir
+from oxt.xen.defaults import DEFAULT_REMOTE, default_cache_dir
 from oxt.xen.model import XsaEntry
-from oxt.xen.patches import changed_files, queue_name, xsa_number_in_name
-from oxt.xen.plan import BumpOptions, plan_track
-from oxt.xen.upstream import DEFAULT_REMOTE, ls_remote
-from oxt.xen.versions import describe_parts
 
 NAME = "xsa"
 HELP = "queue XSA patches for a Xen track; show which are merged upstream"
@@ -70,6 +64,14 @@ def run(args) -> int:
 
 
 def _add(args) -> int:
+    # imported here, not at module level: `oxt --help` and the other commands
+    # should not pay for GitPython/YAML/kas
+    from oxt.xen import apply as xen_apply
+    from oxt.xen import manifest_io
+    from oxt.xen.cache import UpstreamCache
+    from oxt.xen.patches import changed_files, queue_name, xsa_number_in_name
+    from oxt.xen.upstream import ls_remote
+    from oxt.xen.versions import describe_parts
     checkout = find_checkout(args.root)
     manifest, tracks = manifest_io.load(checkout)
     track = _pick_track(tracks, args.track)
@@ -117,6 +119,12 @@ def _add(args) -> int:
 
 
 def _status(args) -> int:
+    # imported here, not at module level: `oxt --help` and the other commands
+    # should not pay for GitPython/YAML/kas
+    from oxt.xen import manifest_io, summary
+    from oxt.xen.cache import UpstreamCache
+    from oxt.xen.plan import BumpOptions, plan_track
+    from oxt.xen.upstream import ls_remote
     checkout = find_checkout(args.root)
     manifest, tracks = manifest_io.load(checkout)
     chosen = [_pick_track(tracks, args.track)] if args.track else tracks

@@ -38,6 +38,7 @@ from pathlib import Path
 import git
 
 from oxt.errors import GitError
+from oxt.xen.defaults import default_cache_dir
 from oxt.xen.progress import FetchProgress
 from oxt.xen.upstream import _last_line
 from oxt.xen.xsa_index import CommitInfo
@@ -48,14 +49,6 @@ MAX_DEEPEN_ROUNDS = 12  # 64 << 12 commits: beyond any stable branch
 
 class FetchError(GitError):
     """A fetch from the upstream remote failed (network, interrupted, refused)."""
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("OXT_XEN_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oxt" / "xen.git"
 
 
 @dataclass

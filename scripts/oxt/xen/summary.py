@@ -8,8 +8,12 @@ new format is one small function.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from oxt.xen.plan import TrackPlan
+from oxt.xen.defaults import SUMMARY_FORMATS
+
+if TYPE_CHECKING:
+    from oxt.xen.plan import TrackPlan
 
 
 def to_data(plans: list[TrackPlan], *, dry_run: bool = False, commit: str | None = None) -> dict:
@@ -130,3 +134,4 @@ def to_markdown(data: dict) -> str:
 
 
 RENDERERS = {"text": to_text, "markdown": to_markdown, "json": to_json}
+assert sorted(RENDERERS) == sorted(SUMMARY_FORMATS), "keep defaults.SUMMARY_FORMATS in step"

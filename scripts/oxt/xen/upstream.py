@@ -14,9 +14,6 @@ import git
 from oxt.errors import GitError
 from oxt.xen.versions import Version, branch_series, nearest, series_tags
 
-DEFAULT_REMOTE = "https://xenbits.xen.org/git-http/xen.git"
-
-
 class UnknownRefError(GitError):
     """A branch, tag or version the remote does not have."""
 
