@@ -196,6 +196,9 @@ def test_bump_step_commits_and_writes_the_pull_request(tracker, upstream):
     assert "| not-merged | keep |" in row(XSA_PENDING)
     assert "| unsure | keep |" in row(XSA_PARTIAL)
     assert "| unsure | keep |" in row(XSA_SILENT)
+    # the unsure ones are also called out as warnings, one list item each
+    warned = [line for line in body.splitlines() if line.startswith("> - ")]
+    assert sorted(int(re.search(r"XSA-(\d+)", w).group(1)) for w in warned) == sorted((XSA_PARTIAL, XSA_SILENT))
     # the shortlog names the upstream commits old..new
     assert f"`{tip[:12]}` tools: tidy after the XSA batch" in body
 

@@ -119,9 +119,11 @@ def to_markdown(data: dict) -> str:
                 out.append(f"| XSA-{x['xsa']} | {x['status']} | {x['action']} | {ups} | "
                            f"{_yes_no(x['reverse_applies'])} | {x['note']} |")
             out.append("")
-        for w in t["warnings"]:
-            out.append(f"> **warning:** {w}")
         if t["warnings"]:
+            # a list: consecutive "> " lines would render as one run-on paragraph
+            out.append("> **Warnings** (kept XSAs to look at by hand):")
+            out.append(">")
+            out.extend(f"> - {w}" for w in t["warnings"])
             out.append("")
         commits = t["upstream_commits"]
         out.append(f"<details><summary>Upstream shortlog ({len(commits)} commits)</summary>")
