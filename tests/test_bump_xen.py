@@ -220,3 +220,17 @@ def test_xsa_add_rejects_patch_that_does_not_apply(oxt, checkout, upstream, tmp_
     bad = tmp_path / f"xsa{F.XSA_STALE}.patch"
     bad.write_text((upstream.patches / f"xsa{F.XSA_STALE}.patch").read_text().replace("step_4();", "step_4_x();"))
     _assert_user_error(oxt, checkout, "xsa", "add", str(F.XSA_STALE), str(bad), match="does not apply")
+
+
+def test_license_md5_is_of_the_exact_copying_bytes(oxt, checkout):
+    """bitbake's LIC_FILES_CHKSUM hashes the file as is, trailing newline included."""
+    import hashlib
+
+    code, out, err = oxt("bump", "xen", "--json")
+    assert code == 0, err
+    (t,) = json.loads(out)["tracks"]
+    assert not any("COPYING changed" in w for w in t["warnings"]), "COPYING is the same at pin and tip"
+    exact = hashlib.md5(b"GNU GENERAL PUBLIC LICENSE\nVersion 2\n").hexdigest()  # as the fixture writes it
+    assert f"license_md5: {exact}" in (checkout / "recipes-templates/manifest.yml").read_text()
+    recipe = (checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
+    assert f"file://COPYING;md5={exact}" in recipe

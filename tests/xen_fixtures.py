@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,7 +319,9 @@ def describe(upstream: Upstream, rev: str) -> str:
 def copying_md5(upstream: Upstream, rev: str) -> str:
     import hashlib
 
-    return hashlib.md5(git.Git(str(upstream.path)).show(f"{rev}:COPYING", stdout_as_string=False)).hexdigest()
+    # exact bytes (git show through GitPython would drop the trailing newline)
+    blob = subprocess.run(["git", "show", f"{rev}:COPYING"], cwd=upstream.path, capture_output=True, check=True).stdout
+    return hashlib.md5(blob).hexdigest()
 
 
 def make_checkout(root: Path, upstream: Upstream, *, xsas=(XSA_ONE, XSA_LATER_TOUCHED, XSA_MULTI, XSA_PARTIAL,

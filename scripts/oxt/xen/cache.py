@@ -203,11 +203,13 @@ class UpstreamCache:
         """md5 of a file at *commit* (LIC_FILES_CHKSUM), None if absent."""
         import hashlib
 
+        # Read the blob from the object database: GitPython's command output
+        # (git.cat_file/show) drops the trailing newline, which changes the md5.
         try:
-            blob = self.repo.git.cat_file("blob", f"{commit}:{path}", stdout_as_string=False)
-        except git.GitCommandError:
+            blob = self.repo.commit(commit).tree / path
+        except KeyError:
             return None
-        return hashlib.md5(blob).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
+        return hashlib.md5(blob.data_stream.read()).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
 
     def commit_date(self, sha: str) -> str:
         return self.repo.git.show("-s", "--format=%cI", sha)
