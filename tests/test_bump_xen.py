@@ -120,9 +120,12 @@ def test_commit_makes_one_commit(oxt, checkout, upstream):
 
 
 def test_to_release_uses_upgrade_subject(oxt, checkout, upstream):
+    # the pin is one commit past RELEASE-4.6.6: going back to the release is a downgrade, and says so
     code, out, err = oxt("bump", "xen", "--to", "4.6.6", "--allow-downgrade", "--commit")
     assert code == 0, err
-    assert git.Repo(checkout).head.commit.summary == "xen: upgrade 4.6.6-1-g" + upstream["pin"][:12] + " -> 4.6.6"
+    assert git.Repo(checkout).head.commit.summary == "xen: downgrade 4.6.6-1-g" + upstream["pin"][:12] + " -> 4.6.6"
+    code, out, err = oxt("bump", "xen", "--to", "4.6.6", "--commit")
+    assert code == 0 and "(unchanged)" in out, err
 
 
 def test_new_track_for_branch_whose_tip_is_its_tag(oxt, checkout, upstream):
@@ -234,3 +237,36 @@ def test_license_md5_is_of_the_exact_copying_bytes(oxt, checkout):
     assert f"license_md5: {exact}" in (checkout / "recipes-templates/manifest.yml").read_text()
     recipe = (checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
     assert f"file://COPYING;md5={exact}" in recipe
+
+
+def test_emptying_the_xsa_queue_keeps_the_manifest_comments(upstream, tmp_path, capsys):
+    """The comments after the XSA list ride on its last entry in ruamel: queueing
+    an XSA and then dropping it again must give back the manifest's comments."""
+    co = F.make_checkout(tmp_path / "co", upstream, xsas=())
+    manifest = co / "recipes-templates/manifest.yml"
+    text = manifest.read_text()
+    assert text.count("      patches: []\n") == 1
+    manifest.write_text(text.replace("      patches: []\n", "      # OpenXT's own patches, applied last\n"
+                                                              "      patches: []\n"))
+    git.Repo(co).git.commit("-qam", "comment")
+    before = manifest.read_text()
+    common = ["--root", str(co)]
+    tail = ["--remote", upstream.url, "--cache-dir", str(tmp_path / "c"), "-q"]
+    patch = upstream.patches / F.QUEUE[F.XSA_ONE][0]
+    assert main([*common, "xsa", "add", str(F.XSA_ONE), str(patch), *tail]) == 0, capsys.readouterr().err
+    assert f"number: {F.XSA_ONE}" in manifest.read_text()
+    assert main([*common, "bump", "xen", *tail]) == 0, capsys.readouterr().err
+    after = manifest.read_text()
+    assert "xsa: []" in after, "the queued XSA was merged upstream and dropped"
+    assert "      # OpenXT's own patches, applied last\n      patches: []\n" in after
+    comments = [line for line in before.splitlines() if line.strip().startswith("#")]
+    assert [line for line in after.splitlines() if line.strip().startswith("#")] == comments
+
+
+def test_release_to_release_is_an_upgrade(upstream, tmp_path, capsys):
+    co = F.make_checkout(tmp_path / "co", upstream, xsas=())
+    args = ["--root", str(co), "bump", "xen", "--remote", upstream.url, "--cache-dir", str(tmp_path / "c"), "-q"]
+    assert main([*args, "--to", "4.6.5", "--allow-downgrade", "--commit"]) == 0, capsys.readouterr().err
+    assert git.Repo(co).head.commit.summary == f"xen: downgrade 4.6.6-1-g{upstream['pin'][:12]} -> 4.6.5"
+    assert main([*args, "--to", "4.6.6", "--commit"]) == 0, capsys.readouterr().err
+    assert git.Repo(co).head.commit.summary == "xen: upgrade 4.6.5 -> 4.6.6"

@@ -33,7 +33,8 @@ def subject_for(plan: TrackPlan) -> str:
     if new_exact:
         old = plan.old.version or _short(plan.old.describe, plan.old.commit)
         new = plan.new.version or _short(plan.new.describe, plan.new.commit)
-        return f"xen: upgrade {old} -> {new}"
+        verb = "downgrade" if plan.downgrade else "upgrade"
+        return f"xen: {verb} {old} -> {new}"
     return f"xen: update {plan.branch} to {plan.new.describe or plan.new.commit[:12]}"
 
 

@@ -128,6 +128,34 @@ def _xsa_seq(entries):
     return seq
 
 
+def _carry_trailing_comment(node, key: str, new_seq) -> None:
+    """Keep the comment lines that follow node[key] when its list is replaced.
+
+    ruamel attaches them to the list's last entry (block style) or as a
+    leading comment of the next key (empty flow list): replacing a non-empty
+    list would drop them with its last entry.
+    """
+    old = node.get(key)
+    if not old or not hasattr(old[-1], "ca"):
+        return
+    last = old[-1]
+    last_key = list(last)[-1] if hasattr(last, "keys") and len(last) else None
+    slot = last.ca.items.get(last_key) if last_key is not None else None
+    if not slot or len(slot) < 3 or slot[2] is None:
+        return
+    token = slot[2]
+    if len(new_seq) and hasattr(new_seq[-1], "ca"):
+        new_last = new_seq[-1]
+        new_last.ca.items[list(new_last)[-1]] = [None, None, token, None]
+        return
+    # an empty list is written inline ("xsa: []"): the comment goes before the next key
+    keys = list(node)
+    following = keys[keys.index(key) + 1] if keys.index(key) + 1 < len(keys) else None
+    if following is None:
+        return
+    lines = [line.strip().removeprefix("#").removeprefix(" ") for line in token.value.split("\n") if line.strip()]
+    node.yaml_set_comment_before_after_key(following, before="\n".join(lines), indent=token.column)
+
 def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path] = frozenset(),
                  removed: set[Path] = frozenset()) -> str:
     """The manifest text with *tracks* written over (or appended to) xen.tracks,
@@ -157,7 +185,9 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
         _set(node, "sha256", None if git_mode else t.sha256, after="url")
         _set(node, "license_md5", t.license_md5, after="sha256" if not git_mode else pin_key)
         if old_xsas != [x.number for x in t.xsas] or "xsa" not in node:
-            node["xsa"] = _xsa_seq(t.xsas)
+            new_seq = _xsa_seq(t.xsas)
+            _carry_trailing_comment(node, "xsa", new_seq)
+            node["xsa"] = new_seq
         if "patches" not in node:
             node["patches"] = _xsa_seq(())
     buf = io.StringIO()
