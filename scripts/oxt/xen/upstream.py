@@ -84,6 +84,13 @@ def ls_remote(url: str) -> RemoteRefs:
 
 
 def _last_line(text: str | None) -> str:
-    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    msg = lines[-1] if lines else "unknown error"
-    return msg.removeprefix("stderr: ").strip("'")
+    """git's reason for a failure: its first "fatal:"/"error:" line, else its last line.
+
+    (git's last line is often advice, e.g. "and the repository exists.")
+    """
+    lines = [ln.strip().removeprefix("stderr: ").strip("'").strip() for ln in (text or "").splitlines()]
+    lines = [ln for ln in lines if ln]
+    for ln in lines:
+        if ln.startswith(("fatal:", "error:")):
+            return ln
+    return lines[-1] if lines else "unknown error"
