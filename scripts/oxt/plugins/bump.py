@@ -23,7 +23,7 @@ from pathlib import Path
 
 from oxt.errors import OxtUserError
 from oxt.repo import find_checkout
-from oxt.xen.defaults import DEFAULT_REMOTE, SUMMARY_FORMATS, default_cache_dir
+from oxt.xen.defaults import DEFAULT_REMOTE, SUMMARY_FORMATS, default_cache_dir, default_download_dir
 from oxt.xen.model import MODES, Track
 
 NAME = "bump"
@@ -54,7 +54,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tarball-url", metavar="TEMPLATE",
                         help="tarball URL with {version}, for --mode tarball (default: the track's URL scheme)")
     parser.add_argument("--download-dir", type=Path, metavar="DIR",
-                        help="tarball download cache (default ~/.cache/oxt/downloads; env OXT_XEN_DOWNLOADS)")
+                        help=f"tarball download cache (default {default_download_dir()}; env OXT_XEN_DOWNLOADS)")
     parser.add_argument("--require-signature", action="store_true",
                         help="fail unless the tarball's .sig verifies with gpg against the Xen.org key")
     parser.add_argument("--gpg-home", type=Path, metavar="DIR", help="gpg home holding the Xen.org key")

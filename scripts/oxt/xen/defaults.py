@@ -15,9 +15,20 @@ DEFAULT_REMOTE = "https://xenbits.xen.org/git-http/xen.git"
 SUMMARY_FORMATS = ("json", "markdown", "text")
 
 
-def default_cache_dir() -> Path:
-    env = os.environ.get("OXT_XEN_CACHE")
+def _cache_path(env_var: str, name: str) -> Path:
+    """$<env_var>, else <XDG cache>/oxt/<name>."""
+    env = os.environ.get(env_var)
     if env:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oxt" / "xen.git"
+    return Path(base) / "oxt" / name
+
+
+def default_cache_dir() -> Path:
+    """The shallow upstream xen.git cache of `bump` and `xsa`."""
+    return _cache_path("OXT_XEN_CACHE", "xen.git")
+
+
+def default_download_dir() -> Path:
+    """Where tarball mode keeps release tarballs and signatures."""
+    return _cache_path("OXT_XEN_DOWNLOADS", "downloads")

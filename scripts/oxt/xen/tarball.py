@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import OxtUserError
+from oxt.xen.defaults import default_download_dir
 from oxt.xen.progress import DownloadProgress
 
 DEFAULT_URL = "https://downloads.xenproject.org/release/xen/{version}/xen-{version}.tar.gz"
@@ -39,14 +40,6 @@ class Tarball:
     path: Path
     sha256: str
     signature: str  # "verified (<fpr>)", "not checked: <why>"
-
-
-def default_download_dir() -> Path:
-    env = os.environ.get("OXT_XEN_DOWNLOADS")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oxt" / "downloads"
 
 
 def url_for(template: str, version: str) -> str:
