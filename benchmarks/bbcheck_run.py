@@ -14,6 +14,15 @@ PARSE_LINE = re.compile(r"^parse\s+(PASS|FAIL)\s+([\d.]+)", re.M)
 PARSED = re.compile(r"Parsing of (\d+) \.bb files complete.*?(\d+) targets")
 
 
+def cannot_run() -> str | None:
+    """Why the harness cannot run from here, or None."""
+    if os.geteuid() != 0:
+        return "run as root: the harness creates/uses its unprivileged build user"
+    if not HARNESS.is_file():
+        return f"harness not found: {HARNESS} (set BBCHECK)"
+    return None
+
+
 def cold_parse(work: Path, name: str, args: list[str]) -> tuple[float, str]:
     """Parse wall time of one `--fresh` harness run, and bitbake's recipe/target counts.
 

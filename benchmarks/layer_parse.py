@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bbcheck_run import HARNESS, ROOT, cold_parse
+from bbcheck_run import ROOT, cannot_run, cold_parse
 
 WORK = Path(os.environ.get("BBCHECK_BENCH_WORK", "/tmp/bbh/bench"))
 
@@ -63,11 +63,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=1, help="parses per variant (default 1)")
     ap.add_argument("--only", choices=("layer", "default"), help="run one comparison only")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("run as root: the harness creates/uses its unprivileged build user", file=sys.stderr)
-        return 2
-    if not HARNESS.is_file():
-        print(f"harness not found: {HARNESS} (set BBCHECK)", file=sys.stderr)
+    problem = cannot_run()
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     WORK.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "layer"):
