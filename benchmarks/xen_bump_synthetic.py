@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # make_checkout: the test suite's checkout builder
 
+from xen_fetch import pack_stats  # noqa: E402 - objects and bytes of a repository, as for the real xen.git
+
 FILES = 400          # xen/common/fNNN.c, one rewritten per commit
 STABLE_COMMITS = 400  # on stable-4.6 after the fork
 RELEASE_EVERY = 60    # stable commits between RELEASE-4.6.x tags (4.6.0 .. 4.6.5)
@@ -117,13 +119,6 @@ def build_upstream(path: Path, n_master: int):
 def rev(path: Path, ref: str) -> str:
     return subprocess.run(["git", "rev-parse", f"{ref}^{{commit}}"], cwd=path, capture_output=True, text=True,
                           check=True).stdout.strip()
-
-
-def pack_stats(git_dir: Path) -> tuple[int, int]:
-    out = subprocess.run(["git", "count-objects", "-v"], cwd=git_dir, capture_output=True, text=True,
-                         check=True).stdout
-    kv = dict(line.split(": ") for line in out.splitlines())
-    return int(kv["count"]) + int(kv["in-pack"]), (int(kv["size"]) + int(kv["size-pack"])) * 1024
 
 
 def timed_bump(checkout: Path, url: str, cache: Path) -> tuple[float, str]:

@@ -156,6 +156,7 @@ def _carry_trailing_comment(node, key: str, new_seq) -> None:
     lines = [line.strip().removeprefix("#").removeprefix(" ") for line in token.value.split("\n") if line.strip()]
     node.yaml_set_comment_before_after_key(following, before="\n".join(lines), indent=token.column)
 
+
 def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path] = frozenset(),
                  removed: set[Path] = frozenset()) -> str:
     """The manifest text with *tracks* written over (or appended to) xen.tracks,
