@@ -20,6 +20,7 @@ from pathlib import Path
 import git
 import pytest
 
+from ci_fixtures import deploy_fixture
 from conftest import REPO_ROOT
 
 SCRIPTS = REPO_ROOT / ".github" / "scripts"
@@ -142,28 +143,6 @@ def test_the_allow_list_entries_all_have_reasons():
 
 
 # --- image staging: each file once, no symlink duplicates --------------------------------
-
-def deploy_fixture(build: Path) -> dict[str, bytes]:
-    """A deploy tree as oe-core writes it; returns the expected staged files -> content."""
-    expected = {}
-    stamp = "20260101120000"
-    for vm, types in (("dom0", ("wic", "wic.bmap", "ext4", "manifest", "testdata.json")),
-                      ("stubdomain", ("cpio.gz", "manifest"))):
-        deploy = build / f"tmp-{vm}" / "deploy" / "images" / f"openxt-{vm}"
-        deploy.mkdir(parents=True)
-        link = f"openxt-{vm}-image-openxt-{vm}" + (".rootfs" if vm == "dom0" else "")
-        for kind in types:
-            data = f"{vm} {kind}\n".encode() * 100
-            real = deploy / f"{link}-{stamp}.{kind}"
-            real.write_bytes(data)
-            (deploy / f"{link}.{kind}").symlink_to(real.name)
-            expected[f"openxt-{vm}/{link}.{kind}"] = data
-        # kernel and modules are inside the images: not staged
-        (deploy / f"bzImage--4.9-r0-openxt-{vm}-{stamp}.bin").write_bytes(b"kernel")
-        (deploy / "bzImage").symlink_to(f"bzImage--4.9-r0-openxt-{vm}-{stamp}.bin")
-        (deploy / f"{link}.dangling").symlink_to("nowhere")
-    return expected
-
 
 def staged(dest: Path) -> dict[str, bytes]:
     return {str(p.relative_to(dest)): p.read_bytes() for p in sorted(dest.rglob("*")) if p.is_file()}
