@@ -701,6 +701,14 @@ def xen_not_compiled_before_merge(wfs: dict) -> list[str]:
     return found
 
 
+def assert_caught(rule, breakage, expected: str) -> None:
+    """*rule* finds *expected* in a copy of the workflows broken by *breakage*."""
+    wfs = copy.deepcopy(workflows())
+    breakage(wfs)
+    found = rule(wfs)
+    assert any(expected in v for v in found), found
+
+
 def test_no_workflow_a_pull_request_triggers_can_reach_the_build_runner():
     assert runner_jobs(workflows(), "kas-build") == ["build"], "the rule must see the runner job"
     assert pr_reachable_runner(workflows()) == []
@@ -717,9 +725,7 @@ def test_no_workflow_a_pull_request_triggers_can_reach_the_build_runner():
     (lambda w: w["kas-build"]["on"].update({"pull_request": None}), "kas-build:build can reach"),
 ])
 def test_fork_reachable_runner_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in pr_reachable_runner(wfs)), pr_reachable_runner(wfs)
+    assert_caught(pr_reachable_runner, breakage, expected)
 
 
 def test_only_main_tags_schedules_and_the_plan_reach_the_runner():
@@ -737,9 +743,7 @@ def test_only_main_tags_schedules_and_the_plan_reach_the_runner():
      "images: defines a self-hosted job"),
 ])
 def test_untrusted_callers_of_the_runner_are_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in untrusted_runner_callers(wfs)), untrusted_runner_callers(wfs)
+    assert_caught(untrusted_runner_callers, breakage, expected)
 
 
 def test_pull_request_code_is_data_and_scripts_come_from_the_trusted_checkout():
@@ -765,9 +769,7 @@ def _kas_build_step(w: dict, name: str) -> dict:
      "the ci/ checkout is not the workflow's own commit"),
 ])
 def test_untrusted_code_on_the_runner_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in untrusted_code_in_trusted_context(wfs)), untrusted_code_in_trusted_context(wfs)
+    assert_caught(untrusted_code_in_trusted_context, breakage, expected)
 
 
 def test_bot_pull_requests_need_a_token_that_starts_the_checks():
@@ -799,9 +801,7 @@ def _guard(w: dict, name: str) -> tuple[list, int]:
      "work starts before the bot-token check"),
 ])
 def test_silent_token_fallback_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in silent_token_fallback(wfs)), silent_token_fallback(wfs)
+    assert_caught(silent_token_fallback, breakage, expected)
 
 
 def test_checks_run_on_bot_branches_and_skip_nothing():
@@ -816,9 +816,7 @@ def test_checks_run_on_bot_branches_and_skip_nothing():
     (lambda w: w["checks"]["on"].pop("pull_request"), "not triggered by push and pull_request"),
 ])
 def test_untested_bot_branches_are_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in untested_bot_branches(wfs)), untested_bot_branches(wfs)
+    assert_caught(untested_bot_branches, breakage, expected)
 
 
 def test_the_xen_tracker_runs_at_least_every_four_hours_one_group_per_track():
@@ -843,9 +841,7 @@ def test_a_slow_tracker_is_caught(cron):
      "may cancel a push"),
 ])
 def test_shared_tracker_groups_are_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in tracker_groups(wfs)), tracker_groups(wfs)
+    assert_caught(tracker_groups, breakage, expected)
 
 
 def test_main_is_never_cancelled():
@@ -860,9 +856,7 @@ def test_main_is_never_cancelled():
     (lambda w: w["lock"]["concurrency"].update({"cancel-in-progress": "${{ github.event.x }}"}), "for a schedule"),
 ])
 def test_cancel_in_progress_on_main_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in cancels_main(wfs)), cancels_main(wfs)
+    assert_caught(cancels_main, breakage, expected)
 
 
 def test_images_build_on_main_tags_and_nightly():
@@ -900,9 +894,7 @@ def test_pull_requests_that_change_xen_compile_it_before_merge():
     (lambda w: w.pop("xen-pr"), "no workflow_run build"),
 ])
 def test_xen_not_compiled_before_merge_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in xen_not_compiled_before_merge(wfs)), xen_not_compiled_before_merge(wfs)
+    assert_caught(xen_not_compiled_before_merge, breakage, expected)
 # --- the image build: kas fragments, container, caches, artifacts ---------------------
 
 IMAGES = WORKFLOW_DIR / "images.yml"
@@ -1089,9 +1081,7 @@ def test_tag_builds_are_published_as_release_assets():
     (lambda w: w["images"]["jobs"]["release"]["steps"].pop(), "no `gh release create"),
 ])
 def test_a_missing_release_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in release_problems(wfs)), release_problems(wfs)
+    assert_caught(release_problems, breakage, expected)
 
 
 def build_order_problems(wfs: dict) -> list[str]:
@@ -1136,9 +1126,7 @@ def test_reference_clones_before_and_warnings_gate_after_the_build():
         build_job(w)["steps"].index(build_step("Refresh the reference clones", w)))), "not refreshed"),
 ])
 def test_a_missing_gate_or_refresh_is_caught(breakage, expected):
-    wfs = copy.deepcopy(workflows())
-    breakage(wfs)
-    assert any(expected in v for v in build_order_problems(wfs)), build_order_problems(wfs)
+    assert_caught(build_order_problems, breakage, expected)
 
 
 def kas_container_forwards() -> set[str]:
