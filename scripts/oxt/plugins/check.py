@@ -41,7 +41,7 @@ def run(args) -> int:
     # imported here, not at module level: `oxt --help` and the other commands
     # should not pay for GitPython/YAML/kas
     from oxt.buildplan import format_text
-    from oxt.consistency import examine
+    from oxt.checks import examine
     from oxt.kasfiles import compose, discover, parse_spec, rel, validate_file
     from oxt.problems import ProblemsFound
     checkout = find_checkout(args.root)
