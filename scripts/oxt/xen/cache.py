@@ -127,11 +127,7 @@ class UpstreamCache:
 
     # -- queries ------------------------------------------------------------------
     def has(self, sha: str) -> bool:
-        try:
-            self.repo.git.cat_file("-e", f"{sha}^{{commit}}")
-            return True
-        except git.GitCommandError:
-            return False
+        return self._succeeds("cat_file", "-e", f"{sha}^{{commit}}")
 
     def tip(self, branch: str) -> str | None:
         return self._rev_parse(f"refs/oxt/heads/{branch}")
@@ -140,16 +136,17 @@ class UpstreamCache:
         return self._rev_parse(f"refs/tags/{tag}^{{commit}}")
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        if not (self.has(older) and self.has(newer)):
-            return False
-        try:
-            self.repo.git.merge_base("--is-ancestor", older, newer)
-            return True
-        except git.GitCommandError:
-            return False
+        return self.has(older) and self.has(newer) and self._succeeds("merge_base", "--is-ancestor", older, newer)
 
     def resolve(self, rev: str) -> str | None:
         return self._rev_parse(f"{rev}^{{commit}}")
+
+    def _succeeds(self, command: str, *args: str) -> bool:
+        try:
+            getattr(self.repo.git, command)(*args)
+            return True
+        except git.GitCommandError:
+            return False
 
     def _rev_parse(self, rev: str) -> str | None:
         try:
