@@ -16,7 +16,7 @@ from oxt.kasfiles import RepoPin
 from oxt.table import table
 
 
-@dataclass
+@dataclass(frozen=True)
 class VmPlan:
     name: str  # the multiconfig name; kas target mc:<name>:<image>
     target: str
@@ -35,7 +35,7 @@ class VmPlan:
         return f"{self.tmpdir}/deploy/images/{self.machine}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class McDepend:
     """``RECIPE:do_task[mcdepends] = "mc:SOURCE:MULTICONFIG:TARGET:TARGET_TASK"``."""
 
@@ -48,7 +48,7 @@ class McDepend:
     target_task: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildPlan:
     kas: str  # the composition, as passed to kas: a.yml:b.yml
     lockfiles: list[str]

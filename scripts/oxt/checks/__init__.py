@@ -1,6 +1,7 @@
 """``oxt check``: small checks over one immutable stack description.
 
-:func:`examine` describes a kas composition once (:class:`~oxt.stack.Stack`),
+:func:`check_checkout` checks every composition of the checkout's kas files;
+:func:`examine` describes one composition once (:class:`~oxt.stack.Stack`),
 resolves the build plan from it (:func:`~oxt.resolve.resolve_vms`, no checking
 mixed in), then runs every check of the lists below. A check is a module with
 
@@ -16,10 +17,14 @@ not the order of the report: problems are sorted and deduplicated when reported.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from oxt.buildplan import BuildPlan
 from oxt.checks import layers, mcdepends, multilib, pins, recipes, repos, vms
-from oxt.kasfiles import Composition
-from oxt.problems import Problem
+from oxt.kasfiles import Composition, compose, discover, parse_spec, rel, validate_file
+from oxt.problems import Problem, ProblemsFound
+from oxt.repo import Checkout
 from oxt.resolve import resolve_vms
 from oxt.stack import Stack
 
@@ -29,6 +34,42 @@ COMPOSITION_CHECKS = [repos]
 
 # Checks of the local layers and the VMs they build: they run when the composition has a usable local layer.
 CHECKS = [layers, pins, vms, multilib, mcdepends, recipes]
+
+
+def check_checkout(checkout: Checkout, kas_spec: str | None = None) -> BuildPlan:
+    """``oxt check``: the plan of the first composition, after checking every one.
+
+    *kas_spec* (``a.yml:b.yml``) checks that composition alone; by default every kas
+    file is loaded alone first, then kas/openxt.yml is composed alone and with each
+    fragment. Raises ProblemsFound with every problem of every composition.
+    """
+    root = checkout.root
+    compositions, problems = _compositions(checkout, kas_spec)
+    plans = []
+    if not problems:
+        for files in compositions:
+            try:
+                comp = compose(files, root)
+            except ProblemsFound as err:
+                problems += err.problems
+                if files is compositions[0]:
+                    break  # every fragment composes onto it: fix the release file first
+                continue
+            plan, found = examine(comp)
+            problems += found
+            plans.append(plan)
+    if problems:
+        raise ProblemsFound(problems, "oxt check")
+    return replace(plans[0], also_checked=[":".join(rel(p, root) for p in files) for files in compositions[1:]])
+
+
+def _compositions(checkout: Checkout, kas_spec: str | None) -> tuple[list[list[Path]], list[Problem]]:
+    """The compositions to check, and the problems of each kas file loaded alone."""
+    if kas_spec:
+        return [parse_spec(kas_spec, checkout.root, checkout.kas_dir)], []
+    kas_set = discover(checkout.kas_dir)
+    problems = [p for path in kas_set.all for p in validate_file(path, checkout.root)]
+    return [[kas_set.main]] + [[kas_set.main, fragment] for fragment in kas_set.fragments], problems
 
 
 def examine(comp: Composition) -> tuple[BuildPlan | None, list[Problem]]:
