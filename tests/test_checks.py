@@ -151,7 +151,7 @@ def test_repos_no_local_repo(tiny):
 
 
 def test_layers_compat_collections_bbfiles(tiny):
-    tiny.replace("meta-tiny/conf/layer.conf", 'LAYERSERIES_COMPAT_tiny = "scarthgap"', 'LAYERSERIES_COMPAT_tiny = "kirkstone"')
+    tiny.replace("meta-tiny/conf/layer.conf", 'COMPAT_tiny = "scarthgap"', 'COMPAT_tiny = "kirkstone"')
     assert tiny.problems(layers) == [
         'meta-tiny/conf/layer.conf: LAYERSERIES_COMPAT_tiny = "kirkstone" lacks scarthgap (the openembedded-core '
         f'branch in {KAS}); add scarthgap or pin openembedded-core to a series the layer supports']
@@ -195,7 +195,8 @@ def test_pins_srcrev_through_a_variable_is_resolved(tiny):
 def test_pins_in_kas_headers(tiny):
     tiny.config["local_conf_header"]["dev"] = '# pinned\nSRCREV:pn-hello = "beef"\nSRCREV:pn-x = "${AUTOREV}"\n'
     assert tiny.problems(pins) == [
-        f"{KAS}: local_conf_header.dev line 2: SRCREV:pn-hello = 'beef' is not a full 40-hex commit; use the full commit id",
+        f"{KAS}: local_conf_header.dev line 2: SRCREV:pn-hello = 'beef' is not a full 40-hex commit; "
+        "use the full commit id",
         f'{KAS}: local_conf_header.dev line 3: AUTOREV (SRCREV:pn-x = "${{AUTOREV}}"); '
         "pin a full 40-hex SRCREV instead; AUTOREV makes builds irreproducible",
     ]
@@ -279,7 +280,8 @@ def test_multilib_packages_in_the_plan_and_without_multilib(tiny):
     tiny.append(f"{IMAGES}/tiny-b-image.bb", 'IMAGE_INSTALL += "lib32-hello"\n')
     tiny.append(f"{IMAGES}/tiny-a-image.bb", 'IMAGE_INSTALL += "lib32-hello"\n')
     plan = resolve_vms(tiny.stack())
-    assert [(vm.multilib, vm.multilib_packages) for vm in plan.vms] == [([], {}), (["lib32"], {"lib32": ["lib32-hello"]})]
+    assert [(vm.multilib, vm.multilib_packages) for vm in plan.vms] == [
+        ([], {}), (["lib32"], {"lib32": ["lib32-hello"]})]
     assert tiny.problems(multilib) == [
         f"{IMAGES}/tiny-a-image.bb: IMAGE_INSTALL has lib32-hello but multiconfig a enables no lib32 multilib; "
         'add MULTILIBS = "multilib:lib32" (and its DEFAULTTUNE) to meta-tiny/conf/multiconfig/a.conf']

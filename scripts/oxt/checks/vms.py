@@ -23,7 +23,8 @@ def _kas_distro_machine(stack: Stack) -> list[Problem]:
                                            "this stack)", "set distro: openxt in kas/openxt.yml"))
     elif comp.distro not in stack.distros:
         problems.append(Problem(
-            comp.origin("distro"), f"distro: {comp.distro!r} has no conf/distro/{comp.distro}.conf in {stack.layer_names}",
+            comp.origin("distro"),
+            f"distro: {comp.distro!r} has no conf/distro/{comp.distro}.conf in {stack.layer_names}",
             f"add it or use one of: {', '.join(sorted(stack.distros)) or 'none'}"))
     machine = comp.machine
     if machine.startswith("openxt-") and machine not in stack.machines:
@@ -96,7 +97,8 @@ def _bbmulticonfig(stack: Stack, plan: BuildPlan) -> list[Problem]:
                         f'set it in a local_conf_header block: BBMULTICONFIG = "{" ".join(target_mcs)}"')]
     where = comp.origin("local_conf_header", key) if key else comp.spec
     enabled = value.split()
-    problems = [Problem(where, f"local_conf_header.{key}: BBMULTICONFIG = \"{value}\" lacks {mc}, a target's multiconfig",
+    problems = [Problem(where,
+                        f"local_conf_header.{key}: BBMULTICONFIG = \"{value}\" lacks {mc}, a target's multiconfig",
                         "drop the BBMULTICONFIG line (kas derives it from the targets) or add the multiconfig")
                 for mc in target_mcs if mc not in enabled]
     problems += [Problem(where, f"local_conf_header.{key}: BBMULTICONFIG names {mc} but there is no "
