@@ -306,3 +306,19 @@ def test_bump_and_xsa_track_selection(tmp_path):
     assert pick_one(manifest, "stable-4.18").mode == "tarball"
     with pytest.raises(OxtUserError, match=r"the manifest has 2 tracks \(stable-4.19, stable-4.18\); pass --track"):
         pick_one(manifest, None)
+
+
+def test_xsa_add_replace_with_renamed_files(oxt, xen_checkout, upstream, tmp_path):
+    """--replace swaps the queued files for the new ones, also when their names differ."""
+    src = tmp_path / "adv" / f"xsa{F.XSA_ONE}-4.6.patch"
+    src.parent.mkdir()
+    src.write_bytes((upstream.patches / f"xsa{F.XSA_ONE}.patch").read_bytes())
+    code, out, err = oxt("xsa", "add", str(F.XSA_ONE), str(src), "--replace", "--no-check",
+                         "--origin", "https://example.org/xsa-245-for-4.6")
+    assert code == 0, err
+    assert out == f"queued XSA-{F.XSA_ONE} for stable-4.6: xsa{F.XSA_ONE}-4.6.patch\n"
+    text = (xen_checkout / "recipes-templates/manifest.yml").read_text()
+    assert f"- xsa{F.XSA_ONE}-4.6.patch" in text and f"xsa{F.XSA_ONE}.patch" not in text
+    assert "origin: https://example.org/xsa-245-for-4.6" in text
+    assert not (xen_checkout / XSA_DIR / f"xsa{F.XSA_ONE}.patch").exists()
+    assert (xen_checkout / XSA_DIR / f"xsa{F.XSA_ONE}-4.6.patch").read_bytes() == src.read_bytes()
