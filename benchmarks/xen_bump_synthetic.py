@@ -106,7 +106,7 @@ def fast_import_stream(n_master: int) -> tuple[bytes, int]:
 
 
 def build_upstream(path: Path, n_master: int):
-    from xen_fixtures import Upstream
+    from fixtures.xen_upstream import Upstream
 
     stream, total = fast_import_stream(n_master)
     subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
@@ -143,7 +143,7 @@ def main() -> int:
     if args.commits <= MASTER_AFTER_FORK:
         ap.error(f"--commits must exceed {MASTER_AFTER_FORK}")
 
-    from xen_fixtures import make_checkout
+    from fixtures.xen_upstream import make_checkout
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="oxt-bench-synth-"))
     try:

@@ -1,5 +1,5 @@
-"""Shared pytest setup. Area-specific fixtures live in tests/<area>_fixtures.py
-and are imported by the tests that need them."""
+"""Shared pytest fixtures. The helpers behind them live in tests/fixtures/; the data
+of an area's tests in tests/test_<area>/ (kas's layout)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from fixtures.checkout import REPO_ROOT, copy_checkout
+from fixtures.xen_upstream import Upstream, build_upstream
+
+__all__ = ["REPO_ROOT"]  # test_ci_*.py and test_workflows.py import it from here
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -32,3 +35,21 @@ def _git_identity():
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture
+def checkout(tmp_path) -> Path:
+    """A copy of this checkout (kas files, layers, templates) in a fresh git repository."""
+    return copy_checkout(tmp_path / "checkout")
+
+
+@pytest.fixture(scope="module")
+def shared_checkout(tmp_path_factory) -> Path:
+    """One pristine copy for read-only tests (copying is the slow part)."""
+    return copy_checkout(tmp_path_factory.mktemp("pristine") / "checkout")
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory) -> Upstream:
+    """The fixture xen.git (read-only: every test that moves it builds its own)."""
+    return build_upstream(tmp_path_factory.mktemp("xen-upstream") / "xen.git")

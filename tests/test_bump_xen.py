@@ -2,18 +2,15 @@
 fixture upstream; every bad input exits 2 and leaves the tree byte-for-byte."""
 
 import json
+import re
 import shutil
 
 import git
 import pytest
 
-import xen_fixtures as F
+from fixtures import xen_upstream as F
+from fixtures.checkout import snapshot
 from oxt.cli import main
-
-
-@pytest.fixture(scope="session")
-def upstream(tmp_path_factory):
-    return F.build_upstream(tmp_path_factory.mktemp("xen-up") / "xen.git")
 
 
 @pytest.fixture(scope="session")
@@ -22,18 +19,19 @@ def checkout_template(upstream, tmp_path_factory):
 
 
 @pytest.fixture
-def checkout(checkout_template, tmp_path):
+def xen_checkout(checkout_template, tmp_path):
+    """A checkout whose manifest pins the fixture upstream, with the full XSA queue."""
     dest = tmp_path / "co"
     shutil.copytree(checkout_template, dest)
     return dest
 
 
 @pytest.fixture
-def oxt(upstream, checkout, tmp_path, capsys):
+def oxt(upstream, xen_checkout, tmp_path, capsys):
     cache = tmp_path / "cache.git"
 
     def run(*args, remote=True):
-        argv = ["--root", str(checkout), *args]
+        argv = ["--root", str(xen_checkout), *args]
         if remote:
             argv += ["--remote", upstream.url]
         if args and args[0] in ("bump", "xsa"):
@@ -47,7 +45,7 @@ def oxt(upstream, checkout, tmp_path, capsys):
 XSA_DIR = "meta-openxt/recipes-extended/xen/files/xsa"
 
 
-def test_bump_to_tip_drops_merged_xsas(oxt, checkout, upstream):
+def test_bump_to_tip_drops_merged_xsas(oxt, xen_checkout, upstream):
     code, out, err = oxt("bump", "xen", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -71,10 +69,10 @@ def test_bump_to_tip_drops_merged_xsas(oxt, checkout, upstream):
     assert str(F.XSA_QEMU) not in t["upstream_xsas"] and "158" not in t["upstream_xsas"]
     assert any("XSA-301" in w for w in t["warnings"]) and any("XSA-260" in w for w in t["warnings"])
     # the tree: manifest pinned to the tip, merged files gone, kept ones present
-    text = (checkout / "recipes-templates/manifest.yml").read_text()
+    text = (xen_checkout / "recipes-templates/manifest.yml").read_text()
     assert f"srcrev: {upstream['tip-466']}" in text and "tag: RELEASE-4.6.6" in text
     assert "number: 245" not in text and "number: 300" in text
-    xsa = checkout / XSA_DIR
+    xsa = xen_checkout / XSA_DIR
     assert not (xsa / "xsa245.patch").exists() and not (xsa / "xsa254-4.6-2.patch").exists()
     assert (xsa / "xsa300.patch").exists() and (xsa / "xsa260-4.6" / "0003-x86-hvm-third-half.patch").exists()
     assert "# The single source of truth" in text
@@ -96,15 +94,15 @@ def test_markdown_lists_dropped_xsas_with_commits(oxt, upstream):
     assert "Upstream shortlog (20 commits)" in out
 
 
-def test_dry_run_writes_nothing(oxt, checkout):
-    before = F.tree_snapshot(checkout)
+def test_dry_run_writes_nothing(oxt, xen_checkout):
+    before = snapshot(xen_checkout)
     code, out, _ = oxt("bump", "xen", "--dry-run")
     assert code == 0 and "dry run" in out
-    assert F.tree_snapshot(checkout) == before
+    assert snapshot(xen_checkout) == before
 
 
-def test_commit_makes_one_commit(oxt, checkout, upstream):
-    repo = git.Repo(checkout)
+def test_commit_makes_one_commit(oxt, xen_checkout, upstream):
+    repo = git.Repo(xen_checkout)
     head = repo.head.commit.hexsha
     code, out, err = oxt("bump", "xen", "--commit")
     assert code == 0, err
@@ -119,94 +117,94 @@ def test_commit_makes_one_commit(oxt, checkout, upstream):
     assert f"{XSA_DIR}/xsa245.patch" in c.stats.files
 
 
-def test_to_release_uses_upgrade_subject(oxt, checkout, upstream):
+def test_to_release_uses_upgrade_subject(oxt, xen_checkout, upstream):
     # the pin is one commit past RELEASE-4.6.6: going back to the release is a downgrade, and says so
     code, out, err = oxt("bump", "xen", "--to", "4.6.6", "--allow-downgrade", "--commit")
     assert code == 0, err
-    assert git.Repo(checkout).head.commit.summary == "xen: downgrade 4.6.6-1-g" + upstream["pin"][:12] + " -> 4.6.6"
+    assert git.Repo(xen_checkout).head.commit.summary == "xen: downgrade 4.6.6-1-g" + upstream["pin"][:12] + " -> 4.6.6"
     code, out, err = oxt("bump", "xen", "--to", "4.6.6", "--commit")
     assert code == 0 and "(unchanged)" in out, err
 
 
-def test_new_track_for_branch_whose_tip_is_its_tag(oxt, checkout, upstream):
+def test_new_track_for_branch_whose_tip_is_its_tag(oxt, xen_checkout, upstream):
     code, out, err = oxt("bump", "xen", "--new-track", "stable-4.7", "--json")
     assert code == 0, err
     t = json.loads(out)["tracks"][0]
     assert t["new"]["describe"] == "RELEASE-4.7.1" and t["new"]["commit"] == upstream["4.7.1"]
-    text = (checkout / "recipes-templates/manifest.yml").read_text()
+    text = (xen_checkout / "recipes-templates/manifest.yml").read_text()
     assert "branch: stable-4.7" in text and f"srcrev: {upstream['4.7.1']}" in text
     assert f"srcrev: {upstream['pin']}" in text  # the other track untouched
 
 
-def _assert_user_error(oxt, checkout, *args, match, remote=True):
-    before = F.tree_snapshot(checkout)
+def _assert_user_error(oxt, xen_checkout, *args, match, remote=True):
+    before = snapshot(xen_checkout)
     code, out, err = oxt(*args, remote=remote)
     assert code == 2, (out, err)
     assert "Traceback" not in err
     for m in match if isinstance(match, (list, tuple)) else [match]:
         assert m in err, err
-    assert F.tree_snapshot(checkout) == before
+    assert snapshot(xen_checkout) == before
 
 
-def test_unknown_branch(oxt, checkout):
-    _assert_user_error(oxt, checkout, "bump", "xen", "--new-track", "stable-9.9", match="no branch 'stable-9.9'")
+def test_unknown_branch(oxt, xen_checkout):
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", "--new-track", "stable-9.9", match="no branch 'stable-9.9'")
 
 
-def test_missing_release_lists_nearest(oxt, checkout):
-    _assert_user_error(oxt, checkout, "bump", "xen", "--to", "4.6.2",
+def test_missing_release_lists_nearest(oxt, xen_checkout):
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", "--to", "4.6.2",
                        match=["no tag RELEASE-4.6.2", "RELEASE-4.6.1", "RELEASE-4.6.3"])
 
 
-def test_downgrade_refused(oxt, checkout):
-    _assert_user_error(oxt, checkout, "bump", "xen", "--to", "4.6.5", match="--allow-downgrade")
+def test_downgrade_refused(oxt, xen_checkout):
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", "--to", "4.6.5", match="--allow-downgrade")
 
 
-def test_unreachable_remote(oxt, checkout, tmp_path):
-    _assert_user_error(oxt, checkout, "bump", "xen", "--remote", (tmp_path / "gone.git").as_uri(),
+def test_unreachable_remote(oxt, xen_checkout, tmp_path):
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", "--remote", (tmp_path / "gone.git").as_uri(),
                        match="does not appear to be a git repository", remote=False)
 
 
-def test_commit_on_dirty_tree(oxt, checkout):
-    (checkout / "recipes-templates/manifest.yml").write_text(
-        (checkout / "recipes-templates/manifest.yml").read_text() + "# local edit\n")
-    _assert_user_error(oxt, checkout, "bump", "xen", "--commit", match="uncommitted changes")
+def test_commit_on_dirty_tree(oxt, xen_checkout):
+    (xen_checkout / "recipes-templates/manifest.yml").write_text(
+        (xen_checkout / "recipes-templates/manifest.yml").read_text() + "# local edit\n")
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", "--commit", match="uncommitted changes")
 
 
 def test_stale_xsa_patch(upstream, tmp_path, capsys):
     co = F.make_checkout(tmp_path / "co", upstream, xsas=(F.XSA_ONE,),
                          extra_xsa={F.XSA_STALE: [f"xsa{F.XSA_STALE}.patch"]})
-    before = F.tree_snapshot(co)
+    before = snapshot(co)
     code = main(["--root", str(co), "bump", "xen", "-q", "--remote", upstream.url,
                  "--cache-dir", str(tmp_path / "c.git")])
     err = capsys.readouterr().err
     assert code == 2 and f"xsa{F.XSA_STALE}.patch does not apply" in err
-    assert F.tree_snapshot(co) == before
+    assert snapshot(co) == before
 
 
-def test_invalid_manifest(oxt, checkout):
-    m = checkout / "recipes-templates/manifest.yml"
+def test_invalid_manifest(oxt, xen_checkout):
+    m = xen_checkout / "recipes-templates/manifest.yml"
     m.write_text(m.read_text().replace("mode: git", "mode: svn"))
-    _assert_user_error(oxt, checkout, "bump", "xen", match=["manifest.yml", "mode"])
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", match=["manifest.yml", "mode"])
 
 
-def test_interrupted_fetch(oxt, checkout, tmp_path, monkeypatch):
+def test_interrupted_fetch(oxt, xen_checkout, tmp_path, monkeypatch):
     dying = tmp_path / "dying"
     dying.write_text("#!/bin/sh\nexit 1\n")
     dying.chmod(0o755)
     monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
     monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
-    _assert_user_error(oxt, checkout, "bump", "xen", match="left consistent")
+    _assert_user_error(oxt, xen_checkout, "bump", "xen", match="left consistent")
 
 
-def test_xsa_add_and_status(oxt, checkout, upstream, tmp_path):
+def test_xsa_add_and_status(oxt, xen_checkout, upstream, tmp_path):
     src = tmp_path / "adv" / "xsa999.patch"
     src.parent.mkdir()
     src.write_text((upstream.patches / f"xsa{F.XSA_PENDING}.patch").read_text())
     code, out, err = oxt("xsa", "add", "999", str(src))
     assert code == 0, err
-    assert (checkout / XSA_DIR / "xsa999.patch").read_bytes() == src.read_bytes()
-    assert "number: 999" in (checkout / "recipes-templates/manifest.yml").read_text()
+    assert (xen_checkout / XSA_DIR / "xsa999.patch").read_bytes() == src.read_bytes()
+    assert "number: 999" in (xen_checkout / "recipes-templates/manifest.yml").read_text()
     code, out, err = oxt("xsa", "status", "--to", "tip")
     assert code == 0, err
     line = next(ln for ln in out.splitlines() if "XSA-245" in ln)
@@ -214,18 +212,18 @@ def test_xsa_add_and_status(oxt, checkout, upstream, tmp_path):
     assert "not-merged" in next(ln for ln in out.splitlines() if "XSA-999" in ln)
 
 
-def test_xsa_add_rejects_non_patch(oxt, checkout, upstream):
-    _assert_user_error(oxt, checkout, "xsa", "add", "998", str(upstream.patches / "not-a-patch.txt"),
+def test_xsa_add_rejects_non_patch(oxt, xen_checkout, upstream):
+    _assert_user_error(oxt, xen_checkout, "xsa", "add", "998", str(upstream.patches / "not-a-patch.txt"),
                        match="not-a-patch.txt")
 
 
-def test_xsa_add_rejects_patch_that_does_not_apply(oxt, checkout, upstream, tmp_path):
+def test_xsa_add_rejects_patch_that_does_not_apply(oxt, xen_checkout, upstream, tmp_path):
     bad = tmp_path / f"xsa{F.XSA_STALE}.patch"
     bad.write_text((upstream.patches / f"xsa{F.XSA_STALE}.patch").read_text().replace("step_4();", "step_4_x();"))
-    _assert_user_error(oxt, checkout, "xsa", "add", str(F.XSA_STALE), str(bad), match="does not apply")
+    _assert_user_error(oxt, xen_checkout, "xsa", "add", str(F.XSA_STALE), str(bad), match="does not apply")
 
 
-def test_license_md5_is_of_the_exact_copying_bytes(oxt, checkout):
+def test_license_md5_is_of_the_exact_copying_bytes(oxt, xen_checkout):
     """bitbake's LIC_FILES_CHKSUM hashes the file as is, trailing newline included."""
     import hashlib
 
@@ -234,8 +232,8 @@ def test_license_md5_is_of_the_exact_copying_bytes(oxt, checkout):
     (t,) = json.loads(out)["tracks"]
     assert not any("COPYING changed" in w for w in t["warnings"]), "COPYING is the same at pin and tip"
     exact = hashlib.md5(b"GNU GENERAL PUBLIC LICENSE\nVersion 2\n").hexdigest()  # as the fixture writes it
-    assert f"license_md5: {exact}" in (checkout / "recipes-templates/manifest.yml").read_text()
-    recipe = (checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
+    assert f"license_md5: {exact}" in (xen_checkout / "recipes-templates/manifest.yml").read_text()
+    recipe = (xen_checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
     assert f"file://COPYING;md5={exact}" in recipe
 
 
@@ -270,3 +268,57 @@ def test_release_to_release_is_an_upgrade(upstream, tmp_path, capsys):
     assert git.Repo(co).head.commit.summary == f"xen: downgrade 4.6.6-1-g{upstream['pin'][:12]} -> 4.6.5"
     assert main([*args, "--to", "4.6.6", "--commit"]) == 0, capsys.readouterr().err
     assert git.Repo(co).head.commit.summary == "xen: upgrade 4.6.5 -> 4.6.6"
+
+
+# -- which tracks a command works on (no upstream needed) -----------------------------
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"new_track": "stable-4.20", "track": "stable-4.19"}, "--new-track and --track cannot be combined"),
+    ({"new_track": "4.20"}, "--new-track 4.20: expected stable-X.Y"),
+    ({"new_track": "stable-4.19"}, "already has that track; use --track stable-4.19"),
+    ({"track": "stable-4.7"}, "--track stable-4.7: "),
+    ({"to": "4.19.7"}, "--to 4.19.7 needs --track (the manifest has 2 tracks)"),
+])
+def test_bump_track_selection_errors(tmp_path, kwargs, error):
+    from fixtures.recipes import rich_checkout
+    from oxt.errors import OxtUserError
+    from oxt.manifest import load_manifest
+    from oxt.xen.tracks import for_bump
+
+    manifest = load_manifest(rich_checkout(tmp_path / "co"))
+    args = {"track": None, "new_track": None, "to": "tip", "mode": None, **kwargs}
+    with pytest.raises(OxtUserError, match=re.escape(error)):
+        for_bump(manifest, **args)
+
+
+def test_bump_and_xsa_track_selection(tmp_path):
+    from fixtures.recipes import rich_checkout
+    from oxt.errors import OxtUserError
+    from oxt.manifest import load_manifest
+    from oxt.xen.tracks import for_bump, pick_one
+
+    manifest = load_manifest(rich_checkout(tmp_path / "co"))
+    assert [(t.branch, new) for t, new in for_bump(manifest, track=None, new_track=None, to="tip", mode=None)] == [
+        ("stable-4.19", False), ("stable-4.18", False)]
+    ((added, new),) = for_bump(manifest, track=None, new_track="stable-4.20", to="tip", mode="tarball")
+    assert (added.branch, added.mode, added.license_md5, new) == ("stable-4.20", "tarball", "", True)
+    assert pick_one(manifest, "stable-4.18").mode == "tarball"
+    with pytest.raises(OxtUserError, match=r"the manifest has 2 tracks \(stable-4.19, stable-4.18\); pass --track"):
+        pick_one(manifest, None)
+
+
+def test_xsa_add_replace_with_renamed_files(oxt, xen_checkout, upstream, tmp_path):
+    """--replace swaps the queued files for the new ones, also when their names differ."""
+    src = tmp_path / "adv" / f"xsa{F.XSA_ONE}-4.6.patch"
+    src.parent.mkdir()
+    src.write_bytes((upstream.patches / f"xsa{F.XSA_ONE}.patch").read_bytes())
+    code, out, err = oxt("xsa", "add", str(F.XSA_ONE), str(src), "--replace", "--no-check",
+                         "--origin", "https://example.org/xsa-245-for-4.6")
+    assert code == 0, err
+    assert out == f"queued XSA-{F.XSA_ONE} for stable-4.6: xsa{F.XSA_ONE}-4.6.patch\n"
+    text = (xen_checkout / "recipes-templates/manifest.yml").read_text()
+    assert f"- xsa{F.XSA_ONE}-4.6.patch" in text and f"xsa{F.XSA_ONE}.patch" not in text
+    assert "origin: https://example.org/xsa-245-for-4.6" in text
+    assert not (xen_checkout / XSA_DIR / f"xsa{F.XSA_ONE}.patch").exists()
+    assert (xen_checkout / XSA_DIR / f"xsa{F.XSA_ONE}-4.6.patch").read_bytes() == src.read_bytes()

@@ -12,7 +12,7 @@ import git
 import pytest
 import yaml
 
-from check_fixtures import SOURCE, copy_checkout, dump_yaml, load_yaml
+from fixtures.checkout import SOURCE, copy_checkout, dump_yaml, load_yaml
 from oxt.kasfiles import compose, discover, is_lockfile, validate_file
 
 KAS_FILES = sorted((SOURCE / "kas").glob("*.yml"))

@@ -21,7 +21,7 @@ import git
 import pytest
 import yaml
 
-from check_fixtures import copy_checkout, dump_yaml, load_yaml
+from fixtures.checkout import copy_checkout, dump_yaml, load_yaml
 from conftest import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "lock.yml"

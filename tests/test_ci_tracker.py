@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from xen_fixtures import (
+from fixtures.xen_upstream import (
     XSA_LATER_TOUCHED,
     XSA_MULTI,
     XSA_ONE,

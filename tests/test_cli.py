@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import oxt
-from check_fixtures import append, checkout, oxt as run_oxt  # noqa: F401  (fixture)
+from fixtures.checkout import append, oxt as run_oxt
 from oxt.cli import PLUGINS, build_parser, main
 from oxt.errors import OxtUserError
 

@@ -4,6 +4,7 @@ line + what to do, nothing written); the Python API bump/xsa build on."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from oxt.errors import ConfigError
 from oxt.manifest import Xsa, XenTrack, load_manifest, parse_manifest
 from oxt.manifest_edit import ManifestDocument
-from render_fixtures import MANIFEST, RICH_MANIFEST, copy_checkout, rich_checkout, run_oxt, snapshot
+from fixtures.checkout import MANIFEST, run_oxt, snapshot
+from fixtures.recipes import GIT_REV, RICH_MANIFEST, layer_checkout, rich_checkout
 
 SHIPPED_TRACK_SRCREV = "srcrev: 54ee7c511ae7f5cac195cce271564a1a339ae99a"
 
@@ -147,7 +149,7 @@ def test_several_problems_are_reported_together(tmp_path):
 
 def test_missing_manifest(tmp_path):
     root = tmp_path / "co"
-    copy_checkout(root)
+    layer_checkout(root)
     (root / MANIFEST).unlink()
     before = snapshot(root)
     rc, _, err = run_oxt(root, "render")
@@ -188,7 +190,7 @@ def test_parse_manifest_sees_files_about_to_be_written(tmp_path):
 
 
 def test_document_round_trip_keeps_the_file_byte_for_byte(tmp_path):
-    co = copy_checkout(tmp_path / "co")
+    co = layer_checkout(tmp_path / "co")
     doc = ManifestDocument.load(co)
     assert doc.dumps() == (co.root / MANIFEST).read_text()
 
@@ -239,3 +241,41 @@ def test_shipped_manifest_is_valid_and_pins_full_commits(repo_root):
         assert t.mode == "tarball" or re.fullmatch(r"[0-9a-f]{40}", t.srcrev)
     assert re.fullmatch(r"[0-9a-f]{40}", m.icbinn.srcrev)
     assert m.linux.version == "4.9.337"
+
+
+def test_put_track_rewrites_only_what_changed(tmp_path):
+    co = rich_checkout(tmp_path / "co")
+    original = (co.root / MANIFEST).read_text()
+    doc = ManifestDocument.load(co)
+    git = doc.validate().xen.track("stable-4.19")
+    doc.put_track(git)
+    assert doc.dumps() == original  # an unchanged track: the same bytes
+    doc.put_track(replace(git, srcrev="d" * 40, tag="RELEASE-4.19.7", describe="RELEASE-4.19.7-2-gdddddddddddd"))
+    text = doc.dumps()
+    assert text == original.replace(GIT_REV, "d" * 40).replace("tag: RELEASE-4.19.6", "tag: RELEASE-4.19.7")
+    assert "patches: [xsa471-4.19.patch]" in text  # the unchanged XSA queue keeps its flow style
+
+
+def test_put_track_appends_a_new_track_as_bump_writes_it(tmp_path):
+    co = rich_checkout(tmp_path / "co")
+    doc = ManifestDocument.load(co)
+    doc.put_track(XenTrack(branch="stable-4.20", mode="git", license_md5="d1a1e216f80b6d8da95fec897d0dbec9",
+                           srcrev="a" * 40, tag="RELEASE-4.20.0"))
+    text = doc.dumps()
+    assert text[text.index("    - branch: stable-4.20"):text.index("linux:")] == (
+        "    - branch: stable-4.20\n"
+        "      mode: git\n"
+        f"      srcrev: {'a' * 40}\n"
+        "      tag: RELEASE-4.20.0\n"
+        "      license_md5: d1a1e216f80b6d8da95fec897d0dbec9\n"
+        "      xsa: []\n"
+        "      patches: []\n"
+    )
+    assert doc.validate().xen.find("stable-4.20").pv == "4.20.0+stable"
+
+
+def test_describe_is_not_part_of_a_track(tmp_path):
+    co = rich_checkout(tmp_path / "co")
+    git = load_manifest(co).xen.track("stable-4.19")
+    assert git.describe is None and git.tag == "RELEASE-4.19.6"
+    assert replace(git, describe="RELEASE-4.19.6-3-g0123456789ab") == git

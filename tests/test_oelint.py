@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from check_fixtures import SOURCE, local_layers
+from fixtures.checkout import SOURCE, local_layers
 
 CONFIG = SOURCE / ".oelint.cfg"
 CONSTANTS = SOURCE / ".oelint-constants.json"

@@ -10,19 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.checkout import MANIFEST, REPO_ROOT, run_oxt, snapshot
+from fixtures.recipes import GIT_REV, OLD_TARBALL_SHA, Recipe, layer_checkout, rich_checkout
 from oxt.manifest import load_manifest
 from oxt.render import HEADER_PREFIX, outputs, plan_render, render
-from render_fixtures import (
-    GIT_REV,
-    MANIFEST,
-    OLD_TARBALL_SHA,
-    REPO_ROOT,
-    Recipe,
-    copy_checkout,
-    rich_checkout,
-    run_oxt,
-    snapshot,
-)
 
 LAYER = Path("meta-openxt")
 XEN = LAYER / "recipes-extended/xen"
@@ -69,7 +60,7 @@ def test_shipped_pins_are_full_commits_and_never_autorev():
 
 
 def test_rendered_files_carry_the_one_line_header(tmp_path):
-    co = copy_checkout(tmp_path / "co")
+    co = layer_checkout(tmp_path / "co")
     for rel in RENDERED_SHIPPED:
         first, second = (co.root / rel).read_text().splitlines()[:2]
         assert first.startswith(HEADER_PREFIX)
@@ -78,7 +69,7 @@ def test_rendered_files_carry_the_one_line_header(tmp_path):
 
 
 def test_shipped_xen_kernel_icbinn_values(tmp_path):
-    co = copy_checkout(tmp_path / "co")
+    co = layer_checkout(tmp_path / "co")
     xen = Recipe.parse(co.root / XEN / "xen_4.19.bb")
     assert xen.value("SRCREV") == GIT_REV
     assert xen.expand("${PV}") == "4.19.6+stable"
@@ -226,7 +217,7 @@ def test_render_is_deterministic(tmp_path):
     for root in (a, b):
         rich_checkout(root)
         assert run_oxt(root, "render")[0] == 0
-    assert snapshot(a / "meta-openxt") == snapshot(b / "meta-openxt")
+    assert snapshot(a / "meta-openxt", mtimes=False) == snapshot(b / "meta-openxt", mtimes=False)
     first = snapshot(a / "meta-openxt")
     rc, out, _ = run_oxt(a, "render")
     assert rc == 0 and out.startswith("created 0, updated 0, deleted 0, unchanged 9")
@@ -346,7 +337,7 @@ def test_plan_api_renders_an_edited_manifest_without_writing(rich):
     """The entry point bump/xsa use: plan against an in-memory manifest, then apply."""
     from oxt.manifest import parse_manifest
 
-    co = copy_checkout(rich.parent / "api")
+    co = layer_checkout(rich.parent / "api")
     assert run_oxt(co.root, "render")[0] == 0
     text = (co.root / MANIFEST).read_text().replace(
         "srcrev: 54ee7c511ae7f5cac195cce271564a1a339ae99a", f"srcrev: {'c' * 40}").replace(
@@ -366,7 +357,7 @@ def test_plan_api_renders_an_edited_manifest_without_writing(rich):
 
 
 def test_outputs_cover_exactly_the_rendered_files(rich):
-    m = load_manifest(copy_checkout(rich.parent / "o"))
+    m = load_manifest(layer_checkout(rich.parent / "o"))
     assert {str(o.path) for o in outputs(m)} == {str(p.relative_to(LAYER)) for p in RENDERED_SHIPPED}
     generated = {str(p.relative_to(rich / "meta-openxt")) for p in (rich / "meta-openxt").rglob("*")
                  if p.is_file() and p.read_bytes().startswith(HEADER_PREFIX.encode())}

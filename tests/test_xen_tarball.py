@@ -10,7 +10,8 @@ import threading
 
 import pytest
 
-import xen_fixtures as F
+from fixtures import xen_upstream as F
+from fixtures.checkout import snapshot
 from oxt.cli import main
 from oxt.xen.tarball import DownloadError, fetch_release
 
@@ -48,11 +49,6 @@ def test_missing_tarball_is_a_user_error(http_root, tmp_path):
     assert not list((tmp_path / "dl").glob("*"))
 
 
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory):
-    return F.build_upstream(tmp_path_factory.mktemp("xen-up-tb") / "xen.git")
-
-
 def test_bump_switches_track_to_tarball(http_root, upstream, tmp_path, capsys):
     root, template = http_root
     co = F.make_checkout(tmp_path / "co", upstream, xsas=(F.XSA_PENDING,))
@@ -72,14 +68,14 @@ def test_bump_switches_track_to_tarball(http_root, upstream, tmp_path, capsys):
 def test_require_signature_without_key_changes_nothing(http_root, upstream, tmp_path, capsys):
     _, template = http_root
     co = F.make_checkout(tmp_path / "co", upstream, xsas=())
-    before = F.tree_snapshot(co)
+    before = snapshot(co)
     code = main(["--root", str(co), "bump", "xen", "-q", "--mode", "tarball", "--to", "4.6.6",
                  "--allow-downgrade", "--require-signature", "--remote", upstream.url,
                  "--cache-dir", str(tmp_path / "c.git"), "--tarball-url", template,
                  "--download-dir", str(tmp_path / "dl"), "--gpg-home", str(tmp_path / "gnupg")])
     err = capsys.readouterr().err
     assert code == 2 and "--require-signature" in err and "Traceback" not in err
-    assert F.tree_snapshot(co) == before
+    assert snapshot(co) == before
 
 
 @pytest.mark.slow

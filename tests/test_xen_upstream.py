@@ -1,22 +1,15 @@
 """Upstream access: ls-remote, the shallow range cache, describe, faults."""
 
-from pathlib import Path
-
 import sys
 
 import git
 import pytest
 
-import xen_fixtures as F
+from fixtures import xen_upstream as F
 from oxt.errors import GitError
 from oxt.xen.cache import FetchError, UpstreamCache
 from oxt.xen.upstream import UnknownRefError, ls_remote
 from oxt.xen.versions import Version
-
-
-@pytest.fixture(scope="session")
-def upstream(tmp_path_factory):
-    return F.build_upstream(tmp_path_factory.mktemp("xen-upstream") / "xen.git")
 
 
 def test_ls_remote_peels_annotated_and_keeps_lightweight(upstream):
@@ -131,3 +124,41 @@ def test_apply_series_is_cumulative(upstream, tmp_path):
         assert cache.apply_series(upstream["pin"], patches) == (True, "")
         ok, msg = cache.apply_series(tip, [upstream.patches / f"xsa{F.XSA_STALE}.patch"])
         assert not ok and msg.startswith(f"xsa{F.XSA_STALE}.patch:")
+
+
+# -- the upstream context: what a track pins, where its range starts ------------------
+
+
+def _track(**fields):
+    from oxt.manifest import XenTrack
+
+    return XenTrack(**{"branch": "stable-4.6", "mode": "git", "license_md5": "", **fields})
+
+
+def test_context_pin_and_base_of_git_and_tarball_tracks(upstream, tmp_path):
+    from oxt.xen.context import UpstreamContext
+
+    with UpstreamContext(upstream.url, tmp_path / "c.git", progress=False) as up:
+        git_track = _track(srcrev=upstream["pin"], tag="RELEASE-4.6.6")
+        assert up.pinned_commit(git_track) == upstream["pin"]
+        assert up.base_release(git_track) == Version(4, 6, 6)
+        # an older target release moves the range start back to it
+        assert up.base_release(git_track, target=Version(4, 6, 3)) == Version(4, 6, 3)
+        tarball = _track(mode="tarball", version="4.6.5", url="https://x.invalid/xen-4.6.5.tar.gz", sha256="0" * 64)
+        assert up.pinned_commit(tarball) == upstream["4.6.5"]
+        assert up.base_release(tarball) == Version(4, 6, 5)
+        # a new track starts after the newest release of its series
+        assert up.base_release(_track(branch="stable-4.7"), new_track=True) == Version(4, 7, 1)
+        # a pin whose release tag the remote lacks: no base, the fetch deepens instead
+        assert up.base_release(_track(srcrev=upstream["pin"], tag="RELEASE-4.6.2")) is None
+        up.fetch(git_track, up.base_release(git_track), need=[upstream["pin"]])
+        assert up.cache.describe(upstream["pin"]) == f"RELEASE-4.6.6-1-g{upstream['pin'][:12]}"
+        assert up.cache.stats.fetches == 2
+
+
+def test_context_lists_refs_before_taking_the_cache(tmp_path):
+    from oxt.xen.context import UpstreamContext
+
+    with pytest.raises(GitError, match="cannot list refs"):
+        UpstreamContext((tmp_path / "gone.git").as_uri(), tmp_path / "c.git")
+    assert not (tmp_path / "c.git").exists()

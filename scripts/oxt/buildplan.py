@@ -13,9 +13,10 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from oxt.kasfiles import RepoPin
+from oxt.table import table
 
 
-@dataclass
+@dataclass(frozen=True)
 class VmPlan:
     name: str  # the multiconfig name; kas target mc:<name>:<image>
     target: str
@@ -34,7 +35,7 @@ class VmPlan:
         return f"{self.tmpdir}/deploy/images/{self.machine}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class McDepend:
     """``RECIPE:do_task[mcdepends] = "mc:SOURCE:MULTICONFIG:TARGET:TARGET_TASK"``."""
 
@@ -47,7 +48,7 @@ class McDepend:
     target_task: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildPlan:
     kas: str  # the composition, as passed to kas: a.yml:b.yml
     lockfiles: list[str]
@@ -83,11 +84,6 @@ class BuildPlan:
         return json.dumps(self.as_dict(), indent=2, sort_keys=True) + "\n"
 
 
-def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-
-
 def format_text(plan: BuildPlan) -> str:
     out = [f"Build plan for kas build {plan.kas}"]
     if plan.lockfiles:
@@ -103,7 +99,7 @@ def format_text(plan: BuildPlan) -> str:
         rows.append(
             [vm.name, vm.multiconfig_file or "-", vm.machine or "-", vm.image or "-", vm.deploy_dir or "-"]
         )
-    out += _table(rows)
+    out += table(rows, indent="  ")
     for dep in plan.mcdepends:
         out.append(
             f"  {dep.recipe}:{dep.task} waits for mc:{dep.multiconfig}:{dep.target}:{dep.target_task} (mcdepends, {dep.file})"
@@ -125,7 +121,7 @@ def format_text(plan: BuildPlan) -> str:
         layers = [layer for layer in r.layers if layer]
         if layers:
             rows.append(["", "", "", "", "layers: " + " ".join(layers)])
-    out += _table(rows)
+    out += table(rows, indent="  ")
     if plan.also_checked:
         out.append("")
         out.append("Also checked: " + ", ".join(f"kas build {spec}" for spec in plan.also_checked))

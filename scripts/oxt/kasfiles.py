@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,7 +32,6 @@ from oxt.problems import Problem, ProblemsFound
 MAIN_KAS_FILE = "openxt.yml"
 KAS_SUFFIXES = (".yml", ".yaml", ".json")
 SCHEMA_DOC = f"https://kas.readthedocs.io/en/{kas.__version__}/userguide/project-configuration.html"
-FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 def is_lockfile(path: Path) -> bool:

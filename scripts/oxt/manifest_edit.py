@@ -1,12 +1,15 @@
 """Edit the manifest text while keeping its comments, key order and layout.
 
-:mod:`oxt.manifest` reads and validates; this module changes values in the
-YAML document (ruamel round-trip) and hands back text that is validated
-before anyone writes it::
+:mod:`oxt.manifest` reads and validates; this module -- the one manifest
+editor, used by ``oxt bump xen`` and ``oxt xsa add`` -- changes values in the
+YAML document (ruamel round-trip) and hands back text that is validated before
+anyone writes it::
 
     from oxt.manifest_edit import ManifestDocument
 
     doc = ManifestDocument.load(checkout)
+    doc.put_track(track)                  # a XenTrack's pin, licence and XSA queue, written
+                                          # over its entry (or appended as a new track)
     doc.set_git_pin("stable-4.19", srcrev="0123...", tag="RELEASE-4.19.7")
     doc.set_tarball_pin("stable-4.18", version="4.18.5", url="https://...", sha256="...")
     doc.set_xsa_queue("stable-4.19", [Xsa(470, ("xsa470-4.19.patch",), "https://...")])
@@ -14,7 +17,7 @@ before anyone writes it::
     doc.remove_track("stable-4.18")
     doc.set_preferred("stable-4.20")
     manifest = doc.validate(exists=...)   # oxt.manifest.Manifest of the edited text, or ConfigError
-    text = doc.dumps()                    # write with oxt.fsutil.atomic_write, then oxt.render.render()
+    text = doc.dumps()                    # write it with oxt.changeset, which also re-renders
 
 Nothing here touches the disk except :meth:`ManifestDocument.load`.
 """
@@ -29,8 +32,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from oxt.errors import ConfigError
-from oxt.manifest import Manifest, XenTrack, Xsa, load_yaml, manifest_path, parse_manifest
+from oxt.manifest import GIT, Manifest, XenTrack, Xsa, display_path, load_yaml, manifest_path, parse_manifest, read_text
 from oxt.repo import Checkout
+
+_GIT_KEYS = ("srcrev", "tag")
+_TARBALL_KEYS = ("version", "url", "sha256")
 
 
 def _yaml() -> YAML:
@@ -54,13 +60,14 @@ class ManifestDocument:
     def __init__(self, text: str, checkout: Checkout, path: Path | None = None):
         self.checkout = checkout
         self.path = path or manifest_path(checkout)
-        load_yaml(text, str(self.path))  # syntax errors as ConfigError with file:line
-        self.data = _yaml().load(text)
+        # syntax errors as ConfigError with file:line, as when loading the manifest
+        self.data = load_yaml(text, display_path(self.path, checkout), _yaml())
 
     @classmethod
     def load(cls, checkout: Checkout) -> "ManifestDocument":
+        """The checkout's manifest, read once (ConfigError when missing or not YAML)."""
         path = manifest_path(checkout)
-        return cls(path.read_text(encoding="utf-8"), checkout, path)
+        return cls(read_text(path, checkout), checkout, path)
 
     # -- output ---------------------------------------------------------------
 
@@ -82,38 +89,61 @@ class ManifestDocument:
             raise ConfigError(f"{self.path}: no xen.tracks list to edit; fix the manifest first") from None
         return tracks
 
+    def _find(self, branch: str) -> CommentedMap | None:
+        return next((n for n in self._tracks() if isinstance(n, dict) and str(n.get("branch")) == branch), None)
+
     def _track(self, branch: str) -> CommentedMap:
-        for node in self._tracks():
-            if isinstance(node, dict) and str(node.get("branch")) == branch:
-                return node
-        known = ", ".join(str(n.get("branch")) for n in self._tracks() if isinstance(n, dict))
-        raise ConfigError(f"{self.path}: no Xen track {branch!r} (tracks: {known or 'none'}); "
-                          "add it first (oxt bump xen --new-track)")
+        node = self._find(branch)
+        if node is None:
+            known = ", ".join(str(n.get("branch")) for n in self._tracks() if isinstance(n, dict))
+            raise ConfigError(f"{self.path}: no Xen track {branch!r} (tracks: {known or 'none'}); "
+                              "add it first (oxt bump xen --new-track)")
+        return node
+
+    def put_track(self, track: XenTrack) -> None:
+        """Write *track*'s mode, pin, licence and XSA queue over its entry; a new branch is appended.
+
+        The XSA list is rewritten only when the queue changed, so an unchanged
+        queue keeps its layout; the other queues are left as they are.
+        """
+        node = self._find(track.branch)
+        if node is None:
+            node = CommentedMap()
+            node["branch"] = track.branch
+            self._tracks().append(node)
+        if track.mode == GIT:
+            self.set_git_pin(track.branch, srcrev=track.srcrev, tag=track.tag)
+        else:
+            self.set_tarball_pin(track.branch, version=track.version, url=track.url, sha256=track.sha256)
+        self.set_license_md5(track.branch, track.license_md5)
+        if "xsa" not in node or _queue(node.get("xsa")) != [(x.number, tuple(x.patches), x.origin) for x in track.xsa]:
+            self.set_xsa_queue(track.branch, track.xsa)
+        if "patches" not in node:
+            node["patches"] = _flow_empty()
 
     def set_git_pin(self, branch: str, *, srcrev: str, tag: str) -> None:
         """Pin *branch* to a commit (switching it to git mode if needed)."""
-        node = self._track(branch)
-        for key in ("version", "url", "sha256"):
-            node.pop(key, None)
-        _put(node, "mode", "git", after="branch")
-        _put(node, "srcrev", srcrev, after="mode")
-        _put(node, "tag", tag, after="srcrev")
+        self._set_pin(self._track(branch), "git", _TARBALL_KEYS, {"srcrev": srcrev, "tag": tag})
 
     def set_tarball_pin(self, branch: str, *, version: str, url: str, sha256: str) -> None:
         """Pin *branch* to a release tarball (switching it to tarball mode if needed)."""
-        node = self._track(branch)
-        for key in ("srcrev", "tag"):
+        self._set_pin(self._track(branch), "tarball", _GIT_KEYS, {"version": version, "url": url, "sha256": sha256})
+
+    @staticmethod
+    def _set_pin(node: CommentedMap, mode: str, drop: tuple[str, ...], values: dict[str, str]) -> None:
+        for key in drop:
             node.pop(key, None)
-        _put(node, "mode", "tarball", after="branch")
-        _put(node, "version", version, after="mode")
-        _put(node, "url", url, after="version")
-        _put(node, "sha256", sha256, after="url")
+        _put(node, "mode", mode, after="branch")
+        after = "mode"
+        for key, value in values.items():  # each right after the one before
+            _put(node, key, value, after=after)
+            after = key
 
     def set_license_md5(self, branch: str, md5: str) -> None:
         _put(self._track(branch), "license_md5", md5)
 
     def set_xsa_queue(self, branch: str, queue: Iterable[Xsa]) -> None:
-        """Replace the XSA queue of *branch* (order = SRC_URI order)."""
+        """Replace the XSA queue of *branch* (order = SRC_URI order); comments after the list stay."""
         node = self._track(branch)
         seq = CommentedSeq()
         for x in queue:
@@ -122,29 +152,15 @@ class ManifestDocument:
             item["patches"] = CommentedSeq(list(x.patches))
             item["origin"] = x.origin
             seq.append(item)
-        _put(node, "xsa", seq if len(seq) else _flow_empty(), after="upstream_patches")
+        seq = seq if len(seq) else _flow_empty()
+        _carry_trailing_comment(node, "xsa", seq)
+        _put(node, "xsa", seq, after="upstream_patches")
 
     def add_track(self, track: XenTrack) -> None:
         """Append a new track (a new upstream stable branch); the others are untouched."""
-        if any(isinstance(n, dict) and str(n.get("branch")) == track.branch for n in self._tracks()):
+        if self._find(track.branch) is not None:
             raise ConfigError(f"{self.path}: track {track.branch!r} already exists; bump it instead")
-        node = CommentedMap()
-        node["branch"] = track.branch
-        node["mode"] = track.mode
-        if track.mode == "git":
-            node["srcrev"], node["tag"] = track.srcrev, track.tag
-        else:
-            node["version"], node["url"], node["sha256"] = track.version, track.url, track.sha256
-        node["license_md5"] = track.license_md5
-        up = CommentedMap()
-        up["hypervisor"] = CommentedSeq(list(track.upstream_patches.hypervisor)) or _flow_empty()
-        up["tools"] = CommentedSeq(list(track.upstream_patches.tools)) or _flow_empty()
-        node["upstream_patches"] = up
-        node["xsa"] = _flow_empty()
-        node["patches"] = _flow_empty()
-        self._tracks().append(node)
-        if track.xsa:
-            self.set_xsa_queue(track.branch, track.xsa)
+        self.put_track(track)
 
     def remove_track(self, branch: str) -> None:
         tracks = self._tracks()
@@ -155,9 +171,47 @@ class ManifestDocument:
         self.data["xen"]["preferred"] = branch
 
 
+def _queue(seq) -> list[tuple]:
+    """An XSA list of the document as (number, patches, origin) tuples, to compare with the model."""
+    out = []
+    for item in seq or []:
+        if isinstance(item, dict):
+            out.append((item.get("number"), tuple(str(p) for p in item.get("patches") or ()), item.get("origin")))
+    return out
+
+
 def _put(node: CommentedMap, key: str, value, after: str | None = None) -> None:
     """Set *key*, keeping its place; a new key goes right after *after* (or at the end)."""
     if key in node or after is None or after not in node:
         node[key] = value
     else:
         node.insert(list(node.keys()).index(after) + 1, key, value)
+
+
+def _carry_trailing_comment(node: CommentedMap, key: str, new_seq: CommentedSeq) -> None:
+    """Keep the comment lines that follow node[key] when its list is replaced.
+
+    ruamel attaches them to the list's last entry (block style) or as a
+    leading comment of the next key (empty flow list): replacing a non-empty
+    list would drop them with its last entry.
+    """
+    old = node.get(key)
+    if not old or not hasattr(old[-1], "ca"):
+        return
+    last = old[-1]
+    last_key = list(last)[-1] if hasattr(last, "keys") and len(last) else None
+    slot = last.ca.items.get(last_key) if last_key is not None else None
+    if not slot or len(slot) < 3 or slot[2] is None:
+        return
+    token = slot[2]
+    if len(new_seq) and hasattr(new_seq[-1], "ca"):
+        new_last = new_seq[-1]
+        new_last.ca.items[list(new_last)[-1]] = [None, None, token, None]
+        return
+    # an empty list is written inline ("xsa: []"): the comment goes before the next key
+    keys = list(node)
+    following = keys[keys.index(key) + 1] if keys.index(key) + 1 < len(keys) else None
+    if following is None:
+        return
+    lines = [line.strip().removeprefix("#").removeprefix(" ") for line in token.value.split("\n") if line.strip()]
+    node.yaml_set_comment_before_after_key(following, before="\n".join(lines), indent=token.column)

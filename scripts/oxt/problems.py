@@ -18,10 +18,10 @@ class Problem:
 
     where: str  # file relative to the checkout, optionally ":LINE"
     what: str  # names the key and value
-    fix: str  # what to do about it
+    fix: str = ""  # what to do about it (empty when `what` says it all)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.what}; {self.fix}"
+        return f"{self.where}: {self.what}; {self.fix}" if self.fix else f"{self.where}: {self.what}"
 
 
 class ProblemsFound(ConfigError):

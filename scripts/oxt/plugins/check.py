@@ -41,38 +41,8 @@ def run(args) -> int:
     # imported here, not at module level: `oxt --help` and the other commands
     # should not pay for GitPython/YAML/kas
     from oxt.buildplan import format_text
-    from oxt.consistency import examine
-    from oxt.kasfiles import compose, discover, parse_spec, rel, validate_file
-    from oxt.problems import ProblemsFound
-    checkout = find_checkout(args.root)
-    root = checkout.root
-    problems = []
-    if args.kas:
-        compositions = [parse_spec(args.kas, root, checkout.kas_dir)]
-    else:
-        kas_set = discover(checkout.kas_dir)
-        for path in kas_set.all:
-            problems += validate_file(path, root)
-        compositions = [[kas_set.main]] + [[kas_set.main, fragment] for fragment in kas_set.fragments]
+    from oxt.checks import check_checkout
 
-    plans = []
-    if not problems:
-        for files in compositions:
-            try:
-                comp = compose(files, root)
-            except ProblemsFound as err:
-                problems += err.problems
-                if files is compositions[0]:
-                    break  # every fragment composes onto it: fix the release file first
-                continue
-            plan, found = examine(comp)
-            problems += found
-            plans.append(plan)
-    if problems:
-        raise ProblemsFound(problems, "oxt check")
-
-    plan = plans[0]
-    plan.also_checked = [":".join(rel(p, root) for p in files) for files in compositions[1:]]
+    plan = check_checkout(find_checkout(args.root), args.kas)
     sys.stdout.write(plan.to_json() if args.json else format_text(plan))
     return 0
-

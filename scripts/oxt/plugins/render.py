@@ -40,10 +40,11 @@ def setup_parser(parser) -> None:
 
 
 def run(args) -> int:
-    from oxt.render import apply_plan, plan_render  # Jinja2/ruamel only when rendering
+    from oxt.manifest import load_manifest  # Jinja2/ruamel only when rendering
+    from oxt.render import apply_plan, plan_render
 
     checkout = find_checkout(args.root)
-    plan = plan_render(checkout)
+    plan = plan_render(checkout, load_manifest(checkout))
     if args.check:
         if plan.changed:
             sys.stdout.write(plan.diff())

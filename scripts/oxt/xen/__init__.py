@@ -1,20 +1,27 @@
 """Xen upstream tracking: resolve refs, keep a shallow cache of xen.git, find
 the XSAs a range of commits carries, decide what happens to queued XSA
-patches, fetch release tarballs, and plan/apply a `bump xen`.
+patches, fetch release tarballs, and plan/write a `bump xen`.
 
 One job per module:
 
 - :mod:`.versions`  RELEASE-X.Y.Z tag names and version ordering
 - :mod:`.upstream`  ``git ls-remote``: branches and (peeled) tags of a remote
-- :mod:`.cache`     the cached shallow repository, range fetches, describe/log/apply checks
+- :mod:`.cache`     the cached shallow repository and what it answers (describe, log, md5)
+- :mod:`.fetch`     range fetches into the cache (shallow-exclude, deepening)
+- :mod:`.series`    does a patch series apply (or reverse-apply) on a commit
+- :mod:`.context`   the upstream of one command: refs + cache, the commit and release a track pins
+- :mod:`.tracks`    which manifest tracks a command works on (--track, --new-track)
 - :mod:`.progress`  progress output for fetches and downloads (stderr)
 - :mod:`.xsa_index` XSA numbers and backport trailers in commit messages
 - :mod:`.patches`   validating and naming XSA patch files
 - :mod:`.decide`    merged / not merged / unsure per queued XSA
 - :mod:`.tarball`   release tarball download, sha256, gpg signature
-- :mod:`.model`     the track/XSA data the bump works on (manifest-independent)
-- :mod:`.plan`      the bump itself: target resolution, fetch, XSA decisions
-- :mod:`.summary`   bump result -> text / markdown / json
+- :mod:`.plan`      one track's bump: target resolution, fetch, XSA decisions (writes nothing)
+- :mod:`.bump`      the whole `bump xen`: select, plan, then write and commit
+- :mod:`.queue`     `xsa add` (queue an advisory) and `xsa status`
+- :mod:`.summary`   bump result -> text / markdown / json, and the status table
 - :mod:`.commit`    the one git commit in this repository
-- :mod:`.manifest_io` reading/writing tracks through the manifest API
+
+The tracks themselves are :class:`oxt.manifest.XenTrack`; writes go through
+:class:`oxt.manifest_edit.ManifestDocument` and :mod:`oxt.changeset`.
 """

@@ -3,52 +3,35 @@
 Layout: a bare repository (default ``$XDG_CACHE_HOME/oxt/xen.git``; env
 ``OXT_XEN_CACHE`` or ``--cache-dir`` override it) with one remote named
 ``upstream`` whose URL is set on every run. Branch tips live under
-``refs/oxt/heads/<branch>``, release tags under ``refs/tags/``.
-
-A range fetch for ``stable-X.Y`` from the release the pin describes from
-(``RELEASE-X.Y.Z``) to the branch tip is::
-
-    git fetch --shallow-exclude=refs/tags/RELEASE-X.Y.Z upstream <branch> <newer RELEASE tags>
-    git fetch --deepen=1 upstream <branch> RELEASE-X.Y.Z    # the tag commit, so describe can see it
-
-i.e. the commits after that release plus one tree snapshot (the shallow
-boundary). Servers that refuse ``--shallow-exclude`` get ``--depth`` instead,
-deepened (doubling) until the pinned commit and the base tag are connected
-to the tip. A second run with nothing new upstream fetches nothing.
+``refs/oxt/heads/<branch>``, release tags under ``refs/tags/``. How a range
+is fetched is :mod:`.fetch`; how patches are checked against a commit is
+:mod:`.series`.
 
 Interrupted fetches: git writes packs to temporary files and updates refs
 and ``shallow`` under lock files, so an interrupted fetch leaves at most
-stale ``*.lock``/``tmp_*`` files and unreferenced objects. Branch tips are
-fetched into ``refs/oxt-tmp/`` and moved into ``refs/oxt/`` only after the
-whole fetch succeeded; on open, leftovers of a dead run are removed (we
-hold an exclusive lock on the cache, so any lock file present is stale),
-and a cache git cannot read is rebuilt from scratch — it is only a cache.
+stale ``*.lock``/``tmp_*`` files and unreferenced objects. On open, leftovers
+of a dead run are removed (we hold an exclusive lock on the cache, so any
+lock file present is stale), and a cache git cannot read is rebuilt from
+scratch — it is only a cache.
 """
 
 from __future__ import annotations
 
 import fcntl
-import os
+import hashlib
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
-from oxt.errors import GitError
 from oxt.xen.defaults import default_cache_dir
-from oxt.xen.progress import FetchProgress
-from oxt.xen.upstream import _last_line
+from oxt.xen.fetch import REMOTE, FetchError, RangeFetch
+from oxt.xen.series import SeriesCheck
 from oxt.xen.xsa_index import CommitInfo
 
-REMOTE = "upstream"
-MAX_DEEPEN_ROUNDS = 12  # 64 << 12 commits: beyond any stable branch
-
-
-class FetchError(GitError):
-    """A fetch from the upstream remote failed (network, interrupted, refused)."""
+__all__ = ["FetchError", "FetchStats", "UpstreamCache", "default_cache_dir"]
 
 
 @dataclass
@@ -67,8 +50,7 @@ class UpstreamCache:
         self.stream = stream or sys.stderr
         self.stats = FetchStats()
         self._lock_fh = None
-        self._tmpdir: tempfile.TemporaryDirectory | None = None
-        self._indexes: dict[str, str] = {}
+        self._series: SeriesCheck | None = None
         self.repo: git.Repo | None = None
 
     # -- opening, locking, repair -------------------------------------------------
@@ -81,12 +63,12 @@ class UpstreamCache:
             self._say(f"waiting for another oxt using the cache {self.path} …")
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX)
         self._open()
-        self._tmpdir = tempfile.TemporaryDirectory(prefix="oxt-xen-")
+        self._series = SeriesCheck(self.repo).__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._tmpdir:
-            self._tmpdir.cleanup()
+        if self._series:
+            self._series.__exit__(*exc)
         if self.repo is not None:
             self.repo.close()
         if self._lock_fh:
@@ -145,36 +127,30 @@ class UpstreamCache:
 
     # -- queries ------------------------------------------------------------------
     def has(self, sha: str) -> bool:
-        try:
-            self.repo.git.cat_file("-e", f"{sha}^{{commit}}")
-            return True
-        except git.GitCommandError:
-            return False
+        return self._succeeds("cat_file", "-e", f"{sha}^{{commit}}")
 
     def tip(self, branch: str) -> str | None:
-        try:
-            return self.repo.git.rev_parse("--verify", "-q", f"refs/oxt/heads/{branch}")
-        except git.GitCommandError:
-            return None
+        return self._rev_parse(f"refs/oxt/heads/{branch}")
 
     def tag_commit(self, tag: str) -> str | None:
-        try:
-            return self.repo.git.rev_parse("--verify", "-q", f"refs/tags/{tag}^{{commit}}")
-        except git.GitCommandError:
-            return None
+        return self._rev_parse(f"refs/tags/{tag}^{{commit}}")
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        if not (self.has(older) and self.has(newer)):
-            return False
+        return self.has(older) and self.has(newer) and self._succeeds("merge_base", "--is-ancestor", older, newer)
+
+    def resolve(self, rev: str) -> str | None:
+        return self._rev_parse(f"{rev}^{{commit}}")
+
+    def _succeeds(self, command: str, *args: str) -> bool:
         try:
-            self.repo.git.merge_base("--is-ancestor", older, newer)
+            getattr(self.repo.git, command)(*args)
             return True
         except git.GitCommandError:
             return False
 
-    def resolve(self, rev: str) -> str | None:
+    def _rev_parse(self, rev: str) -> str | None:
         try:
-            return self.repo.git.rev_parse("--verify", "-q", f"{rev}^{{commit}}")
+            return self.repo.git.rev_parse("--verify", "-q", rev)
         except git.GitCommandError:
             return None
 
@@ -201,8 +177,6 @@ class UpstreamCache:
 
     def file_md5(self, commit: str, path: str) -> str | None:
         """md5 of a file at *commit* (LIC_FILES_CHKSUM), None if absent."""
-        import hashlib
-
         # Read the blob from the object database: GitPython's command output
         # (git.cat_file/show) drops the trailing newline, which changes the md5.
         try:
@@ -211,118 +185,13 @@ class UpstreamCache:
             return None
         return hashlib.md5(blob.data_stream.read()).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
 
-    def commit_date(self, sha: str) -> str:
-        return self.repo.git.show("-s", "--format=%cI", sha)
-
-    # -- patch checks against a commit's tree, no work tree needed ----------------
-    def _index_for(self, commit: str) -> str:
-        if commit not in self._indexes:
-            idx = os.path.join(self._tmpdir.name, f"index-{commit}")
-            self.repo.git.read_tree(commit, env={"GIT_INDEX_FILE": idx})
-            self._indexes[commit] = idx
-        return self._indexes[commit]
-
+    # -- patch checks and fetching (see .series and .fetch) ---------------------------
     def apply_series(self, commit: str, patches: list[Path], *, reverse: bool = False) -> tuple[bool, str]:
-        """Do *patches* apply in this order (with -R: reverse-apply) on *commit*'s tree?
+        """Do *patches* apply in this order (with -R: reverse-apply) on *commit*'s tree? Nothing is written."""
+        return self._series.applies(commit, patches, reverse=reverse)
 
-        One ``git apply --cached --check`` over the concatenated series (git
-        applies patches given as separate files each to the original tree,
-        but hunks of one input cumulatively); nothing is written. On failure the
-        message names the first patch of the series that fails.
-        """
-        patches = [str(Path(p).resolve()) for p in patches]
-        ok, msg = self._apply_check(commit, patches, reverse)
-        if ok:
-            return True, ""
-        for i in range(1, len(patches) + 1):
-            ok_i, msg_i = self._apply_check(commit, patches[:i], reverse)
-            if not ok_i:
-                return False, f"{Path(patches[i - 1]).name}: {msg_i}"
-        return False, msg
-
-    def _apply_check(self, commit: str, patches: list[str], reverse: bool) -> tuple[bool, str]:
-        series = os.path.join(self._tmpdir.name, "series.patch")
-        with open(series, "wb") as out:
-            for p in patches:
-                data = Path(p).read_bytes()
-                out.write(data if data.endswith(b"\n") else data + b"\n")
-        args = ["--cached", "--check", *(["-R"] if reverse else []), series]
-        try:
-            self.repo.git.apply(*args, env={"GIT_INDEX_FILE": self._index_for(commit)})
-            return True, ""
-        except git.GitCommandError as err:
-            return False, " ".join((err.stderr or "").replace("stderr:", "").strip().strip("'").split())
-
-    # -- fetching ---------------------------------------------------------------------
-    def _fetch(self, refspecs: list[str], label: str, **opts) -> None:
-        remote = self.repo.remote(REMOTE)
-        progress = FetchProgress(label, self.stream, self.progress)
-        self.stats.fetches += 1
-        try:
-            remote.fetch(refspecs, progress=progress, no_tags=False, **opts)
-        except git.GitCommandError as err:
-            raise FetchError(
-                f"fetch from {self.url} failed ({label}): {_last_line(err.stderr)}; "
-                f"the cache {self.path} is left consistent — rerun when the remote is reachable"
-            ) from None
-
-    def ensure_range(
-        self,
-        branch: str,
-        branch_tip: str,
-        *,
-        base_tag: str | None,
-        base_commit: str | None = None,
-        tags: list[str],
-        need: list[str],
-    ) -> None:
+    def ensure_range(self, branch: str, branch_tip: str, *, base_tag: str | None, base_commit: str | None = None,
+                     tags: list[str], need: list[str]) -> None:
         """Make *branch* (at *branch_tip*), *tags* and every commit in *need*
         present in the cache, with *need* and *base_tag* connected to the tip."""
-        tmp_ref = f"refs/oxt-tmp/heads/{branch}"
-        branch_spec = f"+refs/heads/{branch}:{tmp_ref}"
-        tag_specs = [f"+refs/tags/{t}:refs/tags/{t}" for t in tags]
-        targets = [t for t in [*need, base_commit] if t]
-
-        if self._satisfied(branch, branch_tip, tags, targets):
-            return
-        label = f"fetch {branch}"
-        if base_tag and base_commit == branch_tip:
-            # the tip is the release itself (e.g. right after X.Y.Z): nothing after the tag to
-            # exclude-fetch, the tag commit alone is the range
-            self._fetch([branch_spec, f"+refs/tags/{base_tag}:refs/tags/{base_tag}", *tag_specs],
-                        f"{label} ({base_tag})", depth=1)
-        elif base_tag:
-            try:
-                self._fetch([branch_spec, *tag_specs], f"{label} (after {base_tag})",
-                            shallow_exclude=f"refs/tags/{base_tag}")
-                self._fetch([branch_spec, f"+refs/tags/{base_tag}:refs/tags/{base_tag}"],
-                            f"{label} ({base_tag} itself)", deepen=1)
-            except FetchError as err:
-                if "shallow-exclude" not in str(err) and "deepen-not" not in str(err):
-                    raise
-                self._fetch([branch_spec, *tag_specs, f"+refs/tags/{base_tag}:refs/tags/{base_tag}"],
-                            f"{label} (depth 64)", depth=64)
-        else:
-            self._fetch([branch_spec, *tag_specs], f"{label} (depth 64)", depth=64)
-        depth = 64
-        rounds = 0
-        while not self._connected(tmp_ref, targets):
-            if rounds >= MAX_DEEPEN_ROUNDS or not (self.path / "shallow").exists():
-                break
-            rounds += 1
-            self.stats.deepens += 1
-            self._fetch([branch_spec], f"{label} (deepen by {depth})", deepen=depth)
-            depth *= 2
-        self.repo.git.update_ref(f"refs/oxt/heads/{branch}", tmp_ref)
-        self.repo.git.update_ref("-d", tmp_ref)
-
-    def _connected(self, tip_ref: str, targets: list[str]) -> bool:
-        tip = self.resolve(tip_ref)
-        return bool(tip) and all(self.is_ancestor(t, tip) for t in targets)
-
-    def _satisfied(self, branch, branch_tip, tags, targets) -> bool:
-        if self.tip(branch) != branch_tip:
-            return False
-        if any(self.tag_commit(t) is None for t in tags):
-            return False
-        return all(self.is_ancestor(t, branch_tip) for t in targets)
+        RangeFetch(self, branch).run(branch_tip, base_tag=base_tag, base_commit=base_commit, tags=tags, need=need)

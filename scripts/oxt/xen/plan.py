@@ -1,25 +1,23 @@
 """Plan a bump of one Xen track: resolve the target upstream, fetch only the
 range old..new into the cache, index the XSAs in it and decide about every
 queued XSA. Nothing in the checkout is written here; the result says what
-the manifest and the layer must become (see :mod:`oxt.plugins.bump`).
+the manifest and the layer must become (:mod:`.bump` writes it).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from oxt.errors import ConfigError, OxtUserError
+from oxt.manifest import GIT, TARBALL, XenTrack
+from oxt.patterns import COMMIT_PREFIX, FULL_COMMIT
 from oxt.xen import decide as dec
-from oxt.xen.cache import UpstreamCache
-from oxt.xen.model import GIT, SHA40, TARBALL, Track
+from oxt.xen.context import UpstreamContext
 from oxt.xen.tarball import DEFAULT_URL, fetch_release
 from oxt.xen.upstream import RemoteRefs, UnknownRefError
 from oxt.xen.versions import Version, describe_parts
 from oxt.xen.xsa_index import CommitInfo, XsaCommit, build_index
-
-_HEX = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 class DowngradeError(OxtUserError):
@@ -65,8 +63,8 @@ class Pin:
 
 @dataclass
 class TrackPlan:
-    old_track: Track | None
-    new_track: Track
+    old_track: XenTrack | None  # None: a track the bump adds
+    new_track: XenTrack
     old: Pin
     new: Pin
     commits: list[CommitInfo] = field(default_factory=list)
@@ -85,12 +83,7 @@ class TrackPlan:
 
     @property
     def changed(self) -> bool:
-        if self.old_track is None:
-            return True
-
-        def key(t: Track):  # the manifest may store only the tag part of the describe
-            return t.with_(tag=describe_parts(t.tag)[0] if t.tag else None)
-        return key(self.old_track) != key(self.new_track)
+        return self.old_track is None or self.old_track != self.new_track
 
     @property
     def dropped(self) -> list[dec.XsaDecision]:
@@ -105,7 +98,32 @@ class TrackPlan:
         return [p for d in self.dropped for p in d.patches]
 
 
-def _target(track: Track, refs: RemoteRefs, to: str, mode: str) -> tuple[str | None, str | None, Version | None]:
+def plan_track(track: XenTrack, *, new_track: bool, upstream: UpstreamContext, xsa_dir: Path,
+               options: BumpOptions) -> TrackPlan:
+    """What bumping *track* (or adding it, *new_track*) to ``options.to`` changes."""
+    refs, cache = upstream.refs, upstream.cache
+    mode = options.mode or track.mode
+    refs.branch(track.branch)  # unknown branch -> clear error before any fetch
+    target, abbrev, version = _target(track, refs, options.to, mode)
+    old_commit = None if new_track else upstream.pinned_commit(track)
+    base = upstream.base_release(track, new_track=new_track, target=version)
+    newer = [v.tag for v in refs.releases(track.series) if base is None or v > base]
+    upstream.fetch(track, base, tags=newer, need=[old_commit, target])
+    target = _on_branch(track, upstream, options.to, target, abbrev, old_commit, base)
+
+    old = Pin(commit=old_commit, describe=cache.describe(old_commit) if old_commit else None,
+              version=track.version if track.mode == TARBALL else None, url=track.url, sha256=track.sha256)
+    new = Pin(commit=target, describe=cache.describe(target))
+    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new)
+    _check_direction(plan, upstream, options.allow_downgrade)
+    if mode == TARBALL:
+        _tarball(plan, track, version, options)
+    _decide_queue(plan, upstream, base, xsa_dir, options.index_since_base)
+    plan.new_track = _new_track(plan, track, mode, upstream)
+    return plan
+
+
+def _target(track: XenTrack, refs: RemoteRefs, to: str, mode: str) -> tuple[str | None, str | None, Version | None]:
     """(commit or None, abbreviated/unknown rev, release version) the user asked for."""
     series = track.series
     if to == "tip":
@@ -124,45 +142,16 @@ def _target(track: Track, refs: RemoteRefs, to: str, mode: str) -> tuple[str | N
         return refs.release(version), None, version
     if mode == TARBALL:
         raise OxtUserError(f"--to {to}: tarball mode needs a release version X.Y.Z (or tip), not a commit")
-    if _HEX.match(to.lower()):
-        return (to.lower(), None, None) if SHA40.match(to.lower()) else (None, to.lower(), None)
+    rev = to.lower()
+    if COMMIT_PREFIX.fullmatch(rev):
+        return (rev, None, None) if FULL_COMMIT.fullmatch(rev) else (None, rev, None)
     raise OxtUserError(f"--to {to}: expected tip, a version X.Y.Z or a commit id (7-40 hex digits)")
 
 
-def _old_commit(track: Track, refs: RemoteRefs) -> str | None:
-    if track.mode == TARBALL and track.version:
-        v = Version.parse(track.version)
-        return refs.tags.get(v.tag) if v else None
-    return track.srcrev
-
-
-def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: UpstreamCache,
-               xsa_dir: Path, options: BumpOptions) -> TrackPlan:
-    mode = options.mode or track.mode
-    refs.branch(track.branch)  # unknown branch -> clear error before any fetch
-    target, abbrev, version = _target(track, refs, options.to, mode)
-    old_commit = None if new_track else _old_commit(track, refs)
-
-    # base tag: the release the old pin describes from, or the target release if older
-    series_releases = refs.releases(track.series)
-    base: Version | None = None
-    if not new_track:
-        if track.mode == TARBALL and track.version:
-            base = Version.parse(track.version)
-        elif track.tag:
-            base = Version.from_tag(describe_parts(track.tag)[0])
-    if version and (base is None or version < base):
-        base = version
-    if base is None and series_releases:
-        base = series_releases[-1] if new_track else series_releases[0]
-    if base and base.tag not in refs.tags:
-        base = None
-    newer_tags = [v.tag for v in series_releases if base is None or v > base]
-
-    branch_tip = refs.branch(track.branch)
-    cache.ensure_range(track.branch, branch_tip, base_tag=base.tag if base else None,
-                       base_commit=refs.tags[base.tag] if base else None,
-                       tags=newer_tags, need=[c for c in (old_commit, target) if c])
+def _on_branch(track: XenTrack, upstream: UpstreamContext, to: str, target: str | None, abbrev: str | None,
+               old_commit: str | None, base: Version | None) -> str:
+    """The full target commit, once it and the old pin are known to be on the track's branch."""
+    cache, url = upstream.cache, upstream.url
     tip_ref = f"refs/oxt/heads/{track.branch}"
     if abbrev:
         target = cache.resolve(abbrev)
@@ -170,93 +159,98 @@ def plan_track(track: Track, *, new_track: bool, refs: RemoteRefs, cache: Upstre
             raise UnknownRefError(f"--to {abbrev}: no such commit on {track.branch} since "
                                   f"{base.tag if base else 'the fetched range'}; give the full 40-hex id")
     if not cache.is_ancestor(target, tip_ref):
-        raise UnknownRefError(f"--to {options.to}: commit {target[:12]} is not on branch {track.branch} "
-                              f"of {refs.url}; pick a commit of that branch")
+        raise UnknownRefError(f"--to {to}: commit {target[:12]} is not on branch {track.branch} "
+                              f"of {url}; pick a commit of that branch")
     if old_commit and not cache.is_ancestor(old_commit, tip_ref):
         raise ConfigError(f"manifest: track {track.branch} pins {old_commit[:12]}, which is not on branch "
-                          f"{track.branch} of {refs.url}; fix the pin (or --remote) and retry")
+                          f"{track.branch} of {url}; fix the pin (or --remote) and retry")
+    return target
 
-    old = Pin(commit=old_commit, describe=cache.describe(old_commit) if old_commit else None,
-              version=track.version if track.mode == TARBALL else None, url=track.url, sha256=track.sha256)
-    new = Pin(commit=target, describe=cache.describe(target))
-    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new)
 
-    if old_commit and target != old_commit and cache.is_ancestor(target, old_commit):
-        plan.downgrade = True
-        if not options.allow_downgrade:
-            raise DowngradeError(
-                f"track {track.branch}: target {new.label} is older than the current pin {old.label}; "
-                "pass --allow-downgrade if that is what you want")
-        plan.warnings.append(f"downgrade from {old.label} to {new.label}: XSA patches are not re-checked "
-                             "against dropped fixes")
+def _check_direction(plan: TrackPlan, upstream: UpstreamContext, allow_downgrade: bool) -> None:
+    old, new = plan.old, plan.new
+    if not (old.commit and new.commit != old.commit and upstream.cache.is_ancestor(new.commit, old.commit)):
+        return
+    plan.downgrade = True
+    if not allow_downgrade:
+        raise DowngradeError(
+            f"track {plan.branch}: target {new.label} is older than the current pin {old.label}; "
+            "pass --allow-downgrade if that is what you want")
+    plan.warnings.append(f"downgrade from {old.label} to {new.label}: XSA patches are not re-checked "
+                         "against dropped fixes")
 
-    # tarball mode: the release tarball itself
-    if mode == TARBALL:
-        ver = str(version) if version else describe_parts(new.describe or "")[0].removeprefix("RELEASE-")
-        same = (track.mode == TARBALL and track.version == ver and track.sha256)
-        if same:
-            new.version, new.url, new.sha256 = ver, track.url, track.sha256
-        else:
-            template = options.tarball_url or _template_from(track) or DEFAULT_URL
-            tb = fetch_release(ver, url_template=template, download_dir=options.download_dir,
-                               progress=options.progress, require_signature=options.require_signature,
-                               gpg_home=options.gpg_home)
-            new.version, new.url, new.sha256, new.signature = ver, tb.url, tb.sha256, tb.signature
-            if not tb.signature.startswith("verified"):
-                plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
 
-    # XSAs in old..new and decisions about the queue
+def _tarball(plan: TrackPlan, track: XenTrack, version: Version | None, options: BumpOptions) -> None:
+    """Tarball mode: the release tarball itself, downloaded unless the pin already has it."""
+    new = plan.new
+    ver = str(version) if version else describe_parts(new.describe or "")[0].removeprefix("RELEASE-")
+    if track.mode == TARBALL and track.version == ver and track.sha256:
+        new.version, new.url, new.sha256 = ver, track.url, track.sha256
+        return
+    template = options.tarball_url or _template_from(track) or DEFAULT_URL
+    tb = fetch_release(ver, url_template=template, download_dir=options.download_dir,
+                       progress=options.progress, require_signature=options.require_signature,
+                       gpg_home=options.gpg_home)
+    new.version, new.url, new.sha256, new.signature = ver, tb.url, tb.sha256, tb.signature
+    if not tb.signature.startswith("verified"):
+        plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
+
+
+def _decide_queue(plan: TrackPlan, upstream: UpstreamContext, base: Version | None, xsa_dir: Path,
+                  index_since_base: bool) -> None:
+    """The upstream shortlog, the XSAs it fixes, and a decision per queued XSA."""
+    cache, old, target = upstream.cache, plan.old.commit, plan.new.commit
     # shortlog: old..new; XSA index: since the base release, so an XSA that the old pin
     # already carried (queued by mistake, or kept as "unsure" last time) is still seen
-    if not options.index_since_base and not plan.downgrade and target != old_commit and old_commit:
-        plan.commits = cache.commits(old_commit, target)
-    base_commit = refs.tags[base.tag] if base else None
+    if not index_since_base and not plan.downgrade and target != old and old:
+        plan.commits = cache.commits(old, target)
+    base_commit = upstream.refs.tags[base.tag] if base else None
     if base_commit and cache.is_ancestor(base_commit, target):
         index = build_index(cache.commits(base_commit, target))
     else:
         index = build_index(plan.commits)
     plan.upstream_xsas = dict(index.commits)
-    blocking = []
-    for entry in track.xsas:
+    branch = plan.new_track.branch
+    for entry in plan.new_track.xsa:
         paths = [xsa_dir / name for name in entry.patches]
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
-            raise ConfigError(f"manifest: XSA-{entry.number} of track {track.branch} lists missing patch "
+            raise ConfigError(f"manifest: XSA-{entry.number} of track {branch} lists missing patch "
                               f"file(s) {', '.join(missing)}; restore them or remove the entry")
         d = dec.decide(entry.number, list(entry.patches), paths, index, cache, target)
         plan.decisions.append(d)
         if d.status == dec.UNSURE:
             plan.warnings.append(f"XSA-{d.number}: {d.note}")
-        if d.blocking:
-            blocking.append(d)
+    blocking = [d for d in plan.decisions if d.blocking]
     if blocking:
-        lines = "; ".join(f"XSA-{d.number}: {xsa_dir / d.failed_patch} does not apply on {new.label} "
+        lines = "; ".join(f"XSA-{d.number}: {xsa_dir / d.failed_patch} does not apply on {plan.new.label} "
                           f"({d.failure})" for d in blocking)
         raise PatchNoLongerAppliesError(
             f"{lines}; upstream does not carry it yet — refresh the patch for the new base "
             f"(oxt xsa add N FILE…) or bump --to an older commit")
 
-    kept = tuple(e for e, d in zip(track.xsas, plan.decisions) if not d.drop)
+
+def _new_track(plan: TrackPlan, track: XenTrack, mode: str, upstream: UpstreamContext) -> XenTrack:
+    """The track as the manifest will hold it: new pin, licence, the XSAs still queued."""
+    new, target = plan.new, plan.new.commit
+    kept = tuple(e for e, d in zip(track.xsa, plan.decisions) if not d.drop)
     if not new.describe:
         raise UnknownRefError(f"track {track.branch}: no RELEASE-* tag is reachable from {target[:12]}, so its "
                               "version cannot be described; pick a commit after the branch's first release")
-    license_md5 = cache.file_md5(target, "COPYING")
+    license_md5 = upstream.cache.file_md5(target, "COPYING")
     if license_md5 is None:
-        raise UnknownRefError(f"track {track.branch}: {target[:12]} has no COPYING file; is {refs.url} xen.git?")
+        raise UnknownRefError(f"track {track.branch}: {target[:12]} has no COPYING file; is {upstream.url} xen.git?")
     if track.license_md5 and license_md5 != track.license_md5:
         plan.warnings.append(f"COPYING changed upstream (md5 {track.license_md5} -> {license_md5}): "
                              "license_md5 updated; review the licence change")
     if mode == GIT:
-        plan.new_track = track.with_(mode=GIT, srcrev=target, tag=new.describe, version=None, url=None,
-                                     sha256=None, license_md5=license_md5, xsas=kept)
-    else:
-        plan.new_track = track.with_(mode=TARBALL, srcrev=None, tag=f"RELEASE-{new.version}",
-                                     version=new.version, url=new.url, sha256=new.sha256,
-                                     license_md5=license_md5, xsas=kept)
-    return plan
+        return replace(track, mode=GIT, srcrev=target, tag=new.tag, describe=new.describe, version=None,
+                       url=None, sha256=None, license_md5=license_md5, xsa=kept)
+    return replace(track, mode=TARBALL, srcrev=None, tag=None, describe=None, version=new.version, url=new.url,
+                   sha256=new.sha256, license_md5=license_md5, xsa=kept)
 
 
-def _template_from(track: Track) -> str | None:
+def _template_from(track: XenTrack) -> str | None:
     if track.url and track.version and track.version in track.url:
         return track.url.replace(track.version, "{version}")
     return None

@@ -1,5 +1,6 @@
 """A bump result as data, and its renderings: plain text (terminal),
-markdown (pull-request body, issue 5) and JSON (bots).
+markdown (pull-request body, issue 5) and JSON (bots); ``oxt xsa status``'s
+table is one more rendering of the same data.
 
 :func:`to_data` is the single source; the renderers only format it, so a
 new format is one small function.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from oxt.table import table
 from oxt.xen.defaults import SUMMARY_FORMATS
 
 if TYPE_CHECKING:
@@ -60,9 +62,8 @@ def _yes_no(v) -> str:
     return "-" if v is None else ("yes" if v else "no")
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+def _upstream_shas(x: dict) -> str:
+    return " ".join(c["commit"][:12] for c in x["upstream"]) or "-"
 
 
 def to_text(data: dict) -> str:
@@ -74,7 +75,7 @@ def to_text(data: dict) -> str:
         rows.append([t["track"], t["mode"], _label(t["old"]),
                      _label(t["new"]) if t["changed"] else "(unchanged)",
                      str(len(t["upstream_commits"])), str(len(dropped)), str(len(kept))])
-    out += _table(rows)
+    out += table(rows)
     for t in data["tracks"]:
         if not t["xsas"]:
             continue
@@ -82,10 +83,9 @@ def to_text(data: dict) -> str:
         out.append(f"{t['track']}: queued XSAs")
         rows = [["XSA", "STATUS", "ACTION", "UPSTREAM COMMITS", "REVERSE-APPLIES", "NOTE"]]
         for x in t["xsas"]:
-            rows.append([f"XSA-{x['xsa']}", x["status"], x["action"],
-                         " ".join(c["commit"][:12] for c in x["upstream"]) or "-",
+            rows.append([f"XSA-{x['xsa']}", x["status"], x["action"], _upstream_shas(x),
                          _yes_no(x["reverse_applies"]), x["note"]])
-        out += ["  " + line for line in _table(rows)]
+        out += table(rows, indent="  ")
     for t in data["tracks"]:
         for w in t["warnings"]:
             out.append(f"warning: {t['track']}: {w}")
@@ -133,6 +133,18 @@ def to_markdown(data: dict) -> str:
         out.append("</details>")
         out.append("")
     return "\n".join(out)
+
+
+def status_text(data: dict) -> str:
+    """``oxt xsa status``: one row per queued XSA, at the commit each track was checked against."""
+    rows = [["TRACK", "AT", "XSA", "STATUS", "UPSTREAM COMMITS", "NOTE"]]
+    for t in data["tracks"]:
+        at = t["new"]["describe"] or (t["new"]["commit"] or "")[:12]
+        for x in t["xsas"]:
+            rows.append([t["track"], at, f"XSA-{x['xsa']}", x["status"], _upstream_shas(x), x["note"]])
+        if not t["xsas"]:
+            rows.append([t["track"], at, "-", "no XSA queued", "-", ""])
+    return "\n".join(table(rows)) + "\n"
 
 
 RENDERERS = {"text": to_text, "markdown": to_markdown, "json": to_json}

@@ -14,6 +14,7 @@ import git
 from oxt.errors import GitError
 from oxt.xen.versions import Version, branch_series, nearest, series_tags
 
+
 class UnknownRefError(GitError):
     """A branch, tag or version the remote does not have."""
 
@@ -62,7 +63,7 @@ def ls_remote(url: str) -> RemoteRefs:
         out = git.cmd.Git().ls_remote("--heads", "--tags", url)
     except git.GitCommandError as err:
         raise GitError(
-            f"cannot list refs of remote {url}: {_last_line(err.stderr)}; "
+            f"cannot list refs of remote {url}: {git_reason(err.stderr)}; "
             "check the URL and the network, or pass --remote URL"
         ) from None
     heads: dict[str, str] = {}
@@ -83,7 +84,7 @@ def ls_remote(url: str) -> RemoteRefs:
     return RemoteRefs(url=url, heads=heads, tags=tags, annotated=annotated)
 
 
-def _last_line(text: str | None) -> str:
+def git_reason(text: str | None) -> str:
     """git's reason for a failure: its first "fatal:"/"error:" line, else its last line.
 
     (git's last line is often advice, e.g. "and the repository exists.")

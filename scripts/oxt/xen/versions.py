@@ -9,13 +9,11 @@ looked up among the tags that exist.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from oxt.patterns import DESCRIBE, RELEASE_TAG, RELEASE_VERSION, STABLE_BRANCH
+
 TAG_PREFIX = "RELEASE-"
-_RELEASE = re.compile(r"^RELEASE-(\d+)\.(\d+)\.(\d+)$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_BRANCH = re.compile(r"^stable-(\d+)\.(\d+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -26,12 +24,12 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> "Version | None":
-        m = _VERSION.match(text.strip())
+        m = RELEASE_VERSION.fullmatch(text.strip())
         return cls(*map(int, m.groups())) if m else None
 
     @classmethod
     def from_tag(cls, tag: str) -> "Version | None":
-        m = _RELEASE.match(tag)
+        m = RELEASE_TAG.fullmatch(tag)
         return cls(*map(int, m.groups())) if m else None
 
     @property
@@ -46,13 +44,9 @@ class Version:
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
-def is_version(text: str) -> bool:
-    return Version.parse(text) is not None
-
-
 def branch_series(branch: str) -> str | None:
     """``stable-4.19`` -> ``4.19``; None for anything else."""
-    m = _BRANCH.match(branch)
+    m = STABLE_BRANCH.fullmatch(branch)
     return f"{m.group(1)}.{m.group(2)}" if m else None
 
 
@@ -75,7 +69,7 @@ def nearest(versions: list[Version], wanted: Version, count: int = 2) -> list[Ve
 
 def describe_parts(described: str) -> tuple[str, int, str | None]:
     """Split ``RELEASE-4.19.6-3-gabc`` into (tag, distance, abbrev sha)."""
-    m = re.match(r"^(.*)-(\d+)-g([0-9a-f]+)$", described)
+    m = DESCRIBE.fullmatch(described)
     if m:
         return m.group(1), int(m.group(2)), m.group(3)
     return described, 0, None

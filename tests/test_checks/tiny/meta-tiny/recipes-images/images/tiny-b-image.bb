@@ -1,0 +1,4 @@
+SUMMARY = "VM b"
+LICENSE = "MIT"
+inherit core-image
+IMAGE_INSTALL = "packagegroup-core-boot"
