@@ -4,7 +4,7 @@
 Runs the `run:` scripts of .github/workflows/xen-tracker.yml's list and bump
 steps as the Actions runner does (bash -eo pipefail, RUNNER_TEMP,
 GITHUB_OUTPUT) in a fixture checkout whose track pins the bump tests' fixture
-upstream (tests/xen_fixtures.py), and prints the median of --runs runs of:
+upstream (tests/fixtures/xen_upstream.py), and prints the median of --runs runs of:
 
   list              the `tracks` job's step (oxt bump xen --dry-run --json)
   bump, new commits the `bump` job's step when upstream moved (commit + body)
@@ -37,7 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from xen_fixtures import build_upstream, make_checkout
+from fixtures.xen_upstream import build_upstream, make_checkout
 
 WORKFLOW = ROOT / ".github" / "workflows" / "xen-tracker.yml"
 OXT = Path(sys.executable).parent / "oxt"

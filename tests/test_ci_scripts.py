@@ -20,7 +20,7 @@ from pathlib import Path
 import git
 import pytest
 
-from ci_fixtures import deploy_fixture
+from fixtures.ci import deploy_fixture
 from conftest import REPO_ROOT
 
 SCRIPTS = REPO_ROOT / ".github" / "scripts"

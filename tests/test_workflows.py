@@ -1014,7 +1014,7 @@ def artifact_problems(wfs: dict, runner_temp: Path) -> list[str]:
 
 @pytest.fixture
 def finished_build(tmp_path):
-    from ci_fixtures import deploy_fixture, logs_fixture
+    from fixtures.ci import deploy_fixture, logs_fixture
 
     build = tmp_path / "kas-work" / "build"
     expected = deploy_fixture(build)
