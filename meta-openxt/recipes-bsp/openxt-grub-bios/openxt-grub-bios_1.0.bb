@@ -22,6 +22,9 @@ INHIBIT_DEFAULT_DEPS = "1"
 
 inherit deploy nopackages
 
+# Nothing is fetched: work in WORKDIR.
+S = "${WORKDIR}"
+
 # Where core.img finds grub.cfg: partition 1 (the EFI system partition, see
 # wic/openxt-dom0.wks.in) of the disk the BIOS booted from; grub fills in the
 # drive. grub-efi reads the same file.
