@@ -188,3 +188,14 @@ def test_every_path_is_on_the_efi_system_partition():
     inc = INC.read_text()
     assert 'OPENXT_TBOOT_IMAGE ?= "tboot.gz"' in inc
     assert "install -m 0644 ${B}/acm/* ${DEPLOYDIR}/openxt-acm/" in inc
+
+
+def test_xen_is_built_with_tboot_support():
+    """Without CONFIG_TBOOT, Xen ignores tboot's shared page; since Xen 4.17 it needs CONFIG_UNSUPPORTED."""
+    patch = REPO_ROOT / "meta-openxt/recipes-extended/xen/files/openxt/0001-x86-defconfig-build-tboot-support.patch"
+    added = [ln[1:] for ln in patch.read_text().splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    assert added == ["CONFIG_UNSUPPORTED=y", "CONFIG_TBOOT=y"]
+    assert "+++ b/xen/arch/x86/configs/x86_64_defconfig" in patch.read_text()
+    assert "Upstream-Status: Inappropriate" in patch.read_text()
+    recipe = (REPO_ROOT / "meta-openxt/recipes-extended/xen/xen_4.19.bb").read_text()
+    assert "file://openxt/0001-x86-defconfig-build-tboot-support.patch" in recipe

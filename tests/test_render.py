@@ -86,13 +86,12 @@ def test_shipped_xen_kernel_icbinn_values(tmp_path):
     assert xen.words("SRC_URI")[0] == "git://xenbits.xen.org/git-http/xen.git;protocol=https;branch=${XEN_BRANCH}"
     assert xen.requires() == ["recipes-extended/xen/xen.inc", "recipes-extended/xen/xen-hypervisor.inc"]
     assert not xen.has("DEFAULT_PREFERENCE")
-    # tboot support for the measured launch: the hypervisor's Kconfig fragment
-    assert xen.words("SRC_URI")[-1] == "file://kconfig/tboot.cfg"
-    tboot_cfg = (co.root / XEN / "files/kconfig/tboot.cfg").read_text()
-    assert "CONFIG_UNSUPPORTED=y\n" in tboot_cfg and "CONFIG_TBOOT=y\n" in tboot_cfg
     tools = Recipe.parse(co.root / XEN / "xen-tools_4.19.bb")
     assert tools.requires()[-1] == "recipes-extended/xen/xen-tools.inc"
-    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch"]
+    # OpenXT's queue (both recipes): Xen with tboot support, for dom0's measured launch
+    tboot = "file://openxt/0001-x86-defconfig-build-tboot-support.patch"
+    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch", tboot]
+    assert xen.words("SRC_URI")[-1] == tboot
 
     linux = Recipe.parse(co.root / LINUX)
     assert linux.value("LINUX_VERSION") == "4.9.337"
@@ -154,21 +153,6 @@ def test_xen_tarball_track(rich):
         assert r.value("DEFAULT_PREFERENCE") == "-1"
         assert not r.has("FILESEXTRAPATHS:prepend")  # no meta-virtualization patches named
         assert r.requires()[-1] == f"recipes-extended/xen/{inc}"
-
-
-def test_xen_kconfig_fragments_go_to_every_hypervisor_recipe_last(rich):
-    text = (rich / MANIFEST).read_text()
-    (rich / MANIFEST).write_text(text.replace("  preferred: stable-4.19\n",
-                                              "  preferred: stable-4.19\n  kconfig: [tboot.cfg]\n", 1))
-    rc, out, err = run_oxt(rich, "render")
-    assert rc == 0, err
-    for series in ("4.19", "4.18"):
-        xen = Recipe.parse(rich / XEN / f"xen_{series}.bb")
-        assert xen.words("SRC_URI")[-1] == "file://kconfig/tboot.cfg"
-        assert "# Then the Kconfig fragments merged into Xen's .config" in (rich / XEN / f"xen_{series}.bb").read_text()
-        tools = Recipe.parse(rich / XEN / f"xen-tools_{series}.bb")
-        assert not any("kconfig" in w for w in tools.words("SRC_URI"))
-    assert load_manifest(rich / MANIFEST).xen.kconfig == ("tboot.cfg",)
 
 
 def test_preferred_version_follows_the_preferred_track(rich):

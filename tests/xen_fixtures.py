@@ -371,7 +371,6 @@ def make_checkout(root: Path, upstream: Upstream, *, xsas=(XSA_ONE, XSA_LATER_TO
     others = [model.linux_file_path(p.file) for p in model.linux.patches]
     others += [model.linux_file_path(f) for files in model.linux.fragments.values() for f in files]
     others += [model.icbinn_patch_path(p.file) for queue in model.icbinn.patches.values() for p in queue]
-    others += [model.xen_kconfig_path(f) for f in model.xen.kconfig]
     for p in others:
         if not p.exists():
             p.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,6 @@ Where the referenced files live (relative to the layer ``meta-openxt/``):
 ======================================  ============================================
 Xen XSA queue                           ``recipes-extended/xen/files/xsa/<file>``
 Xen OpenXT queue                        ``recipes-extended/xen/files/openxt/<file>``
-Xen Kconfig fragments                   ``recipes-extended/xen/files/kconfig/<file>``
 meta-virtualization's own Xen patches   its ``recipes-extended/xen/files/<name>``
 Linux patches and ``.cfg`` fragments    ``recipes-kernel/linux/linux-openxt/<file>``
 icbinn patches                          ``recipes-support/icbinn/files/<file>``
@@ -70,7 +69,6 @@ SCHEMA_VERSION = 1
 XEN_DIR = PurePosixPath("recipes-extended/xen")
 XEN_XSA_DIR = XEN_DIR / "files" / "xsa"
 XEN_OPENXT_DIR = XEN_DIR / "files" / "openxt"
-XEN_KCONFIG_DIR = XEN_DIR / "files" / "kconfig"
 LINUX_DIR = PurePosixPath("recipes-kernel/linux")
 LINUX_FILES_DIR = LINUX_DIR / "linux-openxt"
 ICBINN_DIR = PurePosixPath("recipes-support/icbinn")
@@ -168,8 +166,6 @@ class Xen:
     remote: str
     preferred: str
     tracks: tuple[XenTrack, ...]
-    # Kconfig fragments merged into the hypervisor's .config, every track.
-    kconfig: tuple[str, ...] = ()
 
     def track(self, branch: str) -> XenTrack:
         for t in self.tracks:
@@ -223,9 +219,6 @@ class Manifest:
 
     def xen_patch_path(self, file: str) -> Path:
         return self.layer / XEN_OPENXT_DIR / file
-
-    def xen_kconfig_path(self, file: str) -> Path:
-        return self.layer / XEN_KCONFIG_DIR / file
 
     def linux_file_path(self, file: str) -> Path:
         return self.layer / LINUX_FILES_DIR / file
@@ -506,7 +499,7 @@ class _Validator:
         return Manifest(Path(path), self.layer, xen, linux, icbinn)
 
     def xen(self, node: Any, at: _At) -> Xen | None:
-        if not self.mapping(node, at, ("remote", "preferred", "tracks"), ("kconfig",)):
+        if not self.mapping(node, at, ("remote", "preferred", "tracks")):
             return None
         remote = self.string(node, "remote", at, _URL, "a git URL",
                              "use the upstream clone URL, e.g. https://xenbits.xen.org/git-http/xen.git")
@@ -533,10 +526,9 @@ class _Validator:
             self.error(at.key(node, "preferred"),
                        f"preferred track {preferred!r} is not one of the tracks ({', '.join(seen) or 'none'}); "
                        "name an existing track or add it")
-        kconfig = self.config_fragments(node, "kconfig", at, XEN_KCONFIG_DIR, "Xen Kconfig fragment")
         if remote is None or preferred is None:
             return None
-        return Xen(remote, preferred, tuple(tracks), kconfig)
+        return Xen(remote, preferred, tuple(tracks))
 
     def xen_track(self, node: Any, at: _At) -> XenTrack | None:
         if not isinstance(node, dict):
@@ -677,22 +669,18 @@ class _Validator:
                 self.error(here, f"unknown VM {str(scope)!r}; fragments go under 'common' or one of the VMs "
                                  f"({', '.join(self.vms)}) -- add the machine openxt-{scope} first or fix the name")
                 continue
-            out[str(scope)] = self.config_fragments(node, scope, at, LINUX_FILES_DIR, "kernel config fragment")
+            files = self.seq(node, scope, at)
+            good = []
+            for i, f in enumerate(files or []):
+                there = here.item(files, i)
+                if isinstance(f, str) and not _FRAGMENT.fullmatch(str(f)):
+                    self.error(there, f"{f!r} is not a kernel config fragment name (a plain *.cfg file)")
+                    continue
+                ok = self.rel_file(f, there, LINUX_FILES_DIR, "kernel config fragment")
+                if ok:
+                    good.append(ok)
+            out[str(scope)] = tuple(good)
         return out
-
-    def config_fragments(self, node: Any, key: str, at: _At, base: PurePosixPath, what: str) -> tuple[str, ...]:
-        """The list ``node[key]`` of *.cfg files under ``base`` (none if the key is absent)."""
-        files = self.seq(node, key, at)
-        good = []
-        for i, f in enumerate(files or []):
-            there = at.key(node, str(key)).item(files, i)
-            if isinstance(f, str) and not _FRAGMENT.fullmatch(str(f)):
-                self.error(there, f"{f!r} is not a {what} name (a plain *.cfg file)")
-                continue
-            ok = self.rel_file(f, there, base, what)
-            if ok:
-                good.append(ok)
-        return tuple(good)
 
     def icbinn(self, node: Any, at: _At) -> Icbinn | None:
         if not self.mapping(node, at, ("url", "branch", "srcrev", "license_md5"), ("patches",)):
@@ -721,7 +709,6 @@ def iter_patch_files(m: Manifest) -> Iterator[Path]:
         for x in t.xsa:
             yield from (m.xsa_patch_path(f) for f in x.patches)
         yield from (m.xen_patch_path(p.file) for p in t.patches)
-    yield from (m.xen_kconfig_path(f) for f in m.xen.kconfig)
     yield from (m.linux_file_path(p.file) for p in m.linux.patches)
     for files in m.linux.fragments.values():
         yield from (m.linux_file_path(f) for f in files)

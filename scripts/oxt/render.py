@@ -107,8 +107,8 @@ def _xen_outputs(m: Manifest) -> list[Output]:
                         "summary": summary,
                         "description": description,
                         "component_inc": inc,
-                        "src_uri": _xen_src_uri(m, track, upstream, component),
-                        "queue_notes": _xen_queue_notes(m, track, upstream, component),
+                        "src_uri": _xen_src_uri(m, track, upstream),
+                        "queue_notes": _xen_queue_notes(track, upstream),
                         "upstream_patches": upstream,
                         "pv": "${XEN_REL}+stable" if track.mode == "git" else "${XEN_REL}",
                         "source_dir": "${WORKDIR}/git" if track.mode == "git" else "${WORKDIR}/xen-${XEN_REL}",
@@ -119,25 +119,20 @@ def _xen_outputs(m: Manifest) -> list[Output]:
     return out
 
 
-def _xen_src_uri(m: Manifest, track: XenTrack, upstream: tuple[str, ...], component: str) -> list[str]:
+def _xen_src_uri(m: Manifest, track: XenTrack, upstream: tuple[str, ...]) -> list[str]:
     first = bitbake_git_url(m.xen.remote, "${XEN_BRANCH}") if track.mode == "git" else str(track.url)
     # XSA fixes are made against pristine upstream: they go first.
     xsa = [f"file://xsa/{f}" for x in track.xsa for f in x.patches]
-    # Kconfig fragments: xen-hypervisor.inc merges every *.cfg of SRC_URI.
-    kconfig = [f"file://kconfig/{f}" for f in m.xen.kconfig] if component == "hypervisor" else []
-    return [first, *xsa, *(f"file://{p}" for p in upstream), *(f"file://openxt/{p.file}" for p in track.patches),
-            *kconfig]
+    return [first, *xsa, *(f"file://{p}" for p in upstream), *(f"file://openxt/{p.file}" for p in track.patches)]
 
 
-def _xen_queue_notes(m: Manifest, track: XenTrack, upstream: tuple[str, ...], component: str) -> list[str]:
+def _xen_queue_notes(track: XenTrack, upstream: tuple[str, ...]) -> list[str]:
     notes = ["# Patches apply in order: the XSA queue (security fixes not yet in the pin),"]
     notes.append("# meta-virtualization's build fixes, then the OpenXT queue.")
     for x in track.xsa:
         notes.append(f"#   XSA-{x.number}: {x.origin}")
     for p in track.patches:
         notes.append(f"#   openxt/{p.file}: {p.purpose}")
-    if component == "hypervisor" and m.xen.kconfig:
-        notes.append("# Then the Kconfig fragments merged into Xen's .config (xen-hypervisor.inc).")
     return notes
 
 
