@@ -285,22 +285,6 @@ def test_unpinned_upstream_repo(capsys, checkout):
     expect_problem(capsys, checkout, where="kas/openxt.yml", says=["repos.meta-virtualization", "has no commit", "kas lock"])
 
 
-def test_meta_tpm_is_pinned_by_the_lock_file(capsys, shared_checkout):
-    """dom0's TPM user space: only meta-security's meta-tpm layer, on scarthgap, at a locked commit."""
-    rc, out, _ = run_check(capsys, shared_checkout, "--json")
-    assert rc == 0
-    (repo,) = [r for r in json.loads(out)["repos"] if r["name"] == "meta-security"]
-    assert (repo["url"], repo["branch"], repo["layers"]) == (
-        "https://git.yoctoproject.org/meta-security", "scarthgap", ["meta-tpm"])
-    assert repo["commit"] == _lock(shared_checkout)["overrides"]["repos"]["meta-security"]["commit"]
-    assert FULL_COMMIT.fullmatch(repo["commit"]) and repo["commit_from"] == "kas/openxt.lock.yml"
-
-
-def test_unpinned_meta_security(capsys, checkout):
-    _unpin(checkout, "meta-security")
-    expect_problem(capsys, checkout, where="kas/openxt.yml", says=["repos.meta-security", "has no commit", "kas lock"])
-
-
 def test_short_kas_commit(capsys, checkout):
     kas = load_yaml(checkout / "kas/openxt.yml")
     kas["repos"]["bitbake"]["commit"] = "abc1234"
