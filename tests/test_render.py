@@ -79,7 +79,10 @@ def test_shipped_xen_kernel_icbinn_values(tmp_path):
     assert not xen.has("DEFAULT_PREFERENCE")
     tools = Recipe.parse(co.root / XEN / "xen-tools_4.19.bb")
     assert tools.requires()[-1] == "recipes-extended/xen/xen-tools.inc"
-    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch"]
+    # OpenXT's queue (both recipes): Xen with tboot support, for dom0's measured launch
+    tboot = "file://openxt/0001-x86-defconfig-build-tboot-support.patch"
+    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch", tboot]
+    assert xen.words("SRC_URI")[-1] == tboot
 
     linux = Recipe.parse(co.root / LINUX)
     assert linux.value("LINUX_VERSION") == "4.9.337"

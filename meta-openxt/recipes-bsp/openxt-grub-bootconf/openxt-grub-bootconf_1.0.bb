@@ -53,3 +53,6 @@ PACKAGE_ARCH = "${MACHINE_ARCH}"
 FILES:${PN} += "${EFI_FILES_PATH}/grub.cfg"
 
 RPROVIDES:${PN} += "virtual-grub-bootconf"
+
+# The measured-launch entry (tboot + Intel TXT) and the SINIT ACMs.
+require openxt-grub-bootconf-tboot.inc

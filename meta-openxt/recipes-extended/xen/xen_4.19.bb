@@ -16,8 +16,10 @@ PV = "${XEN_REL}+stable"
 
 # Patches apply in order: the XSA queue (security fixes not yet in the pin),
 # meta-virtualization's build fixes, then the OpenXT queue.
+#   openxt/0001-x86-defconfig-build-tboot-support.patch: build Xen with tboot support (CONFIG_TBOOT needs CONFIG_UNSUPPORTED since 4.17) for dom0's measured launch
 SRC_URI = "git://xenbits.xen.org/git-http/xen.git;protocol=https;branch=${XEN_BRANCH} \
            file://0001-menuconfig-mconf-cfg-Allow-specification-of-ncurses-location.patch \
+           file://openxt/0001-x86-defconfig-build-tboot-support.patch \
            "
 SRCREV = "54ee7c511ae7f5cac195cce271564a1a339ae99a"
 

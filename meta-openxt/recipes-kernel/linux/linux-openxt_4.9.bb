@@ -23,7 +23,7 @@ SRC_URI = "https://cdn.kernel.org/pub/linux/kernel/v4.x/linux-4.9.337.tar.xz \
            file://xen-guest.cfg \
            "
 SRC_URI[sha256sum] = "5385aaec55c766e3f462511453f5c63d7898b2d0e9ea74f22a23ebbedab0b3c6"
-SRC_URI:append:openxt-dom0 = " file://dom0-backends.cfg"
+SRC_URI:append:openxt-dom0 = " file://dom0-backends.cfg file://dom0-tpm.cfg"
 SRC_URI:append:openxt-ndvm = " file://ndvm-network.cfg"
 SRC_URI:append:openxt-uivm = " file://uivm-frontends.cfg"
 SRC_URI:append:openxt-stubdomain = " file://stubdomain-minimal.cfg"
