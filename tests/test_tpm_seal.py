@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tpm_fixtures import SEAL, SEAL_CONF, Env, leftovers
+from fixtures.tpm import SEAL, SEAL_CONF, Env, leftovers
 
 TPM2_TOOLS = ("tpm2_createprimary", "tpm2_createpolicy", "tpm2_create", "tpm2_load", "tpm2_unseal")
 TPM12_TOOLS = ("tpm_sealdata", "tpm_unsealdata")

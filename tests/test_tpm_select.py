@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tpm_fixtures import CAPS_12, SEAL, SELECT, STATUS, TPM_FILES, Env
+from fixtures.tpm import CAPS_12, SEAL, SELECT, STATUS, TPM_FILES, Env
 
 FF20 = "FF " * 20
 PCR17_MEASURED = "4c 2a 90 11 " * 5
