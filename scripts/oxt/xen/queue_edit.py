@@ -109,9 +109,12 @@ def _raw_exists(engine: SeriesEngine, commit: str, parsed: ParsedPatch) -> str |
     for s in parsed.sections:
         if s.creates:
             continue
-        raw = s.raw_old if s.raw_old and s.raw_old != DEV_NULL else s.raw_new
-        if raw and s.old and not engine.exists(commit, s.old) and engine.exists(commit, raw):
-            return raw
+        stripped = [c for c in (s.old, s.new) if c]
+        if any(engine.exists(commit, c) for c in stripped):
+            continue
+        for raw in (s.raw_old, s.raw_new):
+            if raw and raw != DEV_NULL and engine.exists(commit, raw):
+                return raw
     return None
 
 
