@@ -164,7 +164,8 @@ def survey(checkout: Checkout, opts: Options, from_ref: str | None, to_ref: str,
                 opts.say(f"survey {rec.recipe}: {len(series.patches)} patches, {from_ref}..{to_ref}")
                 with SeriesEngine(r.repo, series.patches) as engine:
                     seen[key] = run_survey(engine, start=start, end=end, checkpoints=r.release_commits(),
-                                           jobs=opts.jobs, progress=None if opts.quiet else opts.say)
+                                           jobs=opts.jobs, progress=None if opts.quiet else opts.say,
+                                           labels=(from_ref, to_ref))
             s = seen[key]
             shas = {p.commit.sha for p in s.points} | {t.commit.sha for t in s.transitions}
             runs.append(SurveyRun(target, rec.recipe, s, from_ref, to_ref, {sha: r.describe(sha) for sha in shas}))

@@ -199,12 +199,14 @@ class _Surveyor:
 
 
 def run_survey(engine: SeriesEngine, *, start: str, end: str, checkpoints: dict[str, str] | None = None,
-               jobs: int = 2, carried_subjects: bool = True, progress=None) -> Survey:
+               jobs: int = 2, carried_subjects: bool = True, progress=None,
+               labels: tuple[str, str] | None = None) -> Survey:
     """Survey *engine*'s series over START..END (commits or refs of engine.repo).
 
     *checkpoints* maps labels (release tags) to commits that must be
-    evaluated; those outside the range are ignored. *progress* is called with
-    one-line status texts.
+    evaluated; those outside the range are ignored (a checkpoint's label wins
+    over *labels*, the names shown for START and END). *progress* is called
+    with one-line status texts.
     """
     began = time.monotonic()
     start_sha, end_sha = engine.resolve(start), engine.resolve(end)
@@ -214,7 +216,7 @@ def run_survey(engine: SeriesEngine, *, start: str, end: str, checkpoints: dict[
     if progress:
         progress(f"survey: {len(commits) - 1} commits after {start_sha[:12]}, {len(relevant) - 1} touch "
                  f"the {len(engine.paths)} files of the series")
-    labelled: dict[int, str] = {0: start, len(commits) - 1: end}
+    labelled: dict[int, str] = {0: (labels or (start, end))[0], len(commits) - 1: (labels or (start, end))[1]}
     for label, sha in (checkpoints or {}).items():
         c = by_sha.get(sha)
         if c is not None:
