@@ -87,6 +87,7 @@ def survey_data(track: str, recipe: str, survey: Survey, *, without_xsa: bool, f
     patches = []
     for name, kind in survey.patches:
         fb = survey.first_break(name)
+        fix = survey.first_fix(name) if not survey.at_start[name].ok else None
         start = survey.at_start[name]
         carried = next((t for t in survey.transitions if t.patch == name and t.after == "carried"), None)
         patches.append({
@@ -94,6 +95,7 @@ def survey_data(track: str, recipe: str, survey: Survey, *, without_xsa: bool, f
             "first_break": None if fb is None else {
                 "commit": fb.commit.sha, "subject": fb.commit.subject, "status": fb.result.label,
                 "detail": fb.result.detail, "describe": describe(fb.commit.sha)},
+            "applies_from": None if fix is None else {"commit": fix.commit.sha, "subject": fix.commit.subject},
             "carried_upstream": None if carried is None else {
                 "commit": carried.commit.sha, "subject": carried.commit.subject, "how": carried.result.carried_by},
             "transitions": [{"commit": t.commit.sha, "subject": t.commit.subject, "from": t.before, "to": t.after}
@@ -133,20 +135,23 @@ def survey_text(data: dict, markdown: bool = False) -> str:
     out += _md_table(rows) if markdown else _table(rows)
     out.append("")
     broke = [p for p in data["patches"] if p["first_break"] or not p["ok_at_from"]]
-    sub = "First commit at which each patch stops applying as do_patch needs it"
+    sub = ("Per patch: the first commit at which it stops applying as do_patch needs it (a patch broken at "
+           "the start: from when it applies, then when it breaks again)")
     out.append(f"### {sub}" if markdown else sub + ":")
     out.append("")
     if not broke:
         out.append("none: every patch applies (clean or offset) all along the range.")
     else:
-        rows = [["PATCH", "QUEUE", f"AT {data['from']['ref']}", "BREAKS AT", "AS", "UPSTREAM COMMIT"]]
+        rows = [["PATCH", "QUEUE", f"AT {data['from']['ref']}", "APPLIES FROM", "BREAKS AT", "AS",
+                 "UPSTREAM COMMIT THAT BROKE IT"]]
         for p in broke:
-            fb = p["first_break"]
+            fb, fix = p["first_break"], p["applies_from"]
+            since = fix["commit"][:12] if fix else ("" if p["ok_at_from"] else "never")
             if fb:
-                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], fb["commit"][:12], fb["status"],
+                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], since, fb["commit"][:12], fb["status"],
                              fb["subject"]])
             else:
-                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], "(already at the start)", "", ""])
+                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], since, "-", "", ""])
         out += _md_table(rows) if markdown else _table(rows)
     return "\n".join(out) + "\n"
 

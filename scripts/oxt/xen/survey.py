@@ -76,6 +76,13 @@ class Survey:
     seconds: float = 0.0
     at_start: dict[str, PatchResult] = field(default_factory=dict)
 
+    def first_fix(self, name: str) -> Transition | None:
+        """For a patch broken at the start: the first commit where it applies (clean or offset)."""
+        for t in sorted((t for t in self.transitions if t.patch == name), key=lambda t: t.commit.index):
+            if t.after == "ok":
+                return t
+        return None
+
     def first_break(self, name: str) -> Transition | None:
         """The first commit where *name* goes from ok to fuzz/fails/carried."""
         for t in sorted((t for t in self.transitions if t.patch == name), key=lambda t: t.commit.index):
