@@ -194,7 +194,8 @@ def bench(repo: Path, series: list[SeriesPatch], tags: dict[str, str], start: st
           f"{len(survey.points)} release/end points")
     print(f"survey (bisect + memo, -j {jobs}): {t_survey:7.2f} s  {survey.evaluations:5d} commits evaluated  "
           f"{survey_runs:6d} patch runs")
-    print(f"naive linear walk (no memo):   {t_naive:7.2f} s  {len(walk):5d} commits evaluated  {naive_runs:6d} patch runs")
+    print(f"naive linear walk (no memo):   {t_naive:7.2f} s  {len(walk):5d} commits evaluated  "
+          f"{naive_runs:6d} patch runs")
     print(f"ratio naive/survey: {t_naive / t_survey:.1f}x time, {naive_runs / max(survey_runs, 1):.1f}x patch runs")
     print(f"first breaking commit agrees with the walk for {agree}/{len(names)} patches ({broken} break in range)")
     return t_survey, t_naive, walk

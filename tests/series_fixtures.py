@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -61,11 +60,6 @@ def make_patch(rel: str, old: str | None, new: str | None, *, subject: str, stat
     diff = "".join(difflib.unified_diff((old or "").splitlines(True), (new or "").splitlines(True), a, b, n=3))
     git_head = f"diff --git a/{rel} b/{rel}\n" + ("new file mode 100644\n" if old is None else "")
     return head + git_head + diff + "-- \n2.39.5\n"
-
-
-@dataclass
-class SeriesUpstream(XF.Upstream):
-    pass
 
 
 def build(path: Path) -> XF.Upstream:
@@ -117,7 +111,8 @@ def build(path: Path) -> XF.Upstream:
 
     for i in range(1, FILLERS // 2 + 1):
         filler(i)
-    b.edit(rel("offset.c"), "offset.c line 1\n", "offset.c intro a\noffset.c intro b\noffset.c intro c\noffset.c line 1\n")
+    intro = "offset.c intro a\noffset.c intro b\noffset.c intro c\n"
+    b.edit(rel("offset.c"), "offset.c line 1\n", intro + "offset.c line 1\n")
     b.commit("offset: add an intro", "offset")
     b.version("4.6.3", "4.6.3")
     b.tag("RELEASE-4.6.3")
@@ -172,7 +167,8 @@ def queue_patches(checkout: Path, upstream: XF.Upstream, names: list[str], *, xs
         (files / "xsa").mkdir(parents=True, exist_ok=True)
         for n in xsa:
             shutil.copy(upstream.patches / n, files / "xsa" / n)
-        track["xsa"] = [{"number": 400, "patches": list(xsa), "origin": "https://xenbits.xen.org/xsa/advisory-400.html"}]
+        track["xsa"] = [{"number": 400, "patches": list(xsa),
+                         "origin": "https://xenbits.xen.org/xsa/advisory-400.html"}]
     with mpath.open("w") as fh:
         y.dump(data, fh)
     render(Checkout(checkout))

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path
 
 from oxt.errors import OxtUserError
 
@@ -70,7 +70,6 @@ class ParsedPatch:
     sections: tuple[FileSection, ...]
     binary: bool = False
     crlf: bool = False
-    problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -174,8 +173,7 @@ def parse(data: bytes, strip: int = 1) -> ParsedPatch:
             i += 1
             continue
         if cur is not None and cur["git"] and not cur["in_hunks"]:
-            for prefix, key in ((b"rename from ", "from"), (b"rename to ", "to"),
-                                (b"copy from ", "from"), (b"copy to ", "to")):
+            for prefix in (b"rename from ", b"rename to ", b"copy from ", b"copy to "):
                 if line.startswith(prefix):
                     # relative to the tree root already: no strip
                     cur["names"].append((_name(line[len(prefix):]), 0))
@@ -202,7 +200,6 @@ def parse(data: bytes, strip: int = 1) -> ParsedPatch:
         i += 1
     close()
     header = data if header_end is None else b"".join(lines[:header_end])
-    # a section whose ---/+++ names are /dev/null on both sides is garbage, not a change
     return ParsedPatch(data=data, strip=strip, header=header, sections=tuple(sections), binary=binary, crlf=crlf)
 
 
@@ -291,16 +288,3 @@ def lint(path: Path, *, strip: int = 1, require_status: bool = False) -> ParsedP
         if problem:
             raise PatchFileError(f"{path}: {problem}")
     return parsed
-
-
-def split_header(data: bytes) -> tuple[bytes, bytes]:
-    """(header, diff) of a patch: the diff starts at the first file section."""
-    parsed = parse(data)
-    return parsed.header, data[len(parsed.header):]
-
-
-def display_name(path: Path, base: Path) -> str:
-    try:
-        return str(PurePosixPath(Path(path).resolve().relative_to(Path(base).resolve())))
-    except ValueError:
-        return Path(path).name

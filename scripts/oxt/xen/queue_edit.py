@@ -69,7 +69,7 @@ def _queued(manifest, track) -> dict[str, tuple[str, Path]]:
 def plan_add(checkout: Checkout, opts: Options, files: list[Path], why: str | None, *, check: bool = True,
              refresh: bool = False) -> tuple[object, object, list[Added]]:
     """Validate and check *files*; returns (manifest, track, what to add). Nothing is written."""
-    purpose = _why(why)
+    _why(why)
     if opts.series_file is not None:
         raise OxtUserError("patch add edits the manifest's queue; --series is for series and survey")
     target = load_target(checkout, opts)

@@ -111,7 +111,8 @@ def _start_of_range(r: BranchRange, at: str) -> str | None:
     return base if base and r.cache.is_ancestor(base, at) else None
 
 
-def check_series(checkout: Checkout, opts: Options, at: str | None) -> tuple[Target, dict, list[tuple[str, SeriesResult]]]:
+def check_series(checkout: Checkout, opts: Options,
+                 at: str | None) -> tuple[Target, dict, list[tuple[str, SeriesResult]]]:
     """`oxt xen series`: every recipe's series at *at* (default: the pin)."""
     target = load_target(checkout, opts)
     ref = at or target.pin_ref or "tip"
