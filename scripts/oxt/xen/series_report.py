@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from oxt.xen.series import STATUSES, SeriesResult
+from oxt.xen.series import KINDS, STATUSES, SeriesResult
 from oxt.xen.survey import Survey
 
 FORMATS = ("text", "markdown", "json")
@@ -77,7 +77,7 @@ def series_text(data: dict, markdown: bool = False) -> str:
 
 def survey_data(track: str, recipe: str, survey: Survey, *, without_xsa: bool, from_ref: str, to_ref: str,
                 describe=lambda sha: None) -> dict:
-    kinds = sorted({k for _, k in survey.patches}, key=lambda k: ("upstream", "xsa", "openxt").index(k))
+    kinds = sorted({k for _, k in survey.patches}, key=KINDS.index)
     points = []
     for p in survey.points:
         counts = {k: p.result.counts([k]) for k in kinds}
