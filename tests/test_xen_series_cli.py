@@ -362,3 +362,40 @@ def test_help_explains_the_commands(capsys):
     out = capsys.readouterr().out
     for word in ("series", "survey", "refresh", "patch", "carried upstream", "patch-fuzz"):
         assert word in out
+
+
+def _meta_virt_repo(tmp_path, upstream) -> tuple[str, str]:
+    """A bare meta-virtualization with the build fix in recipes-extended/xen/files/ (url, commit)."""
+    import git
+
+    work = tmp_path / "mv-work"
+    repo = git.Repo.init(work, initial_branch="scarthgap")
+    (work / "recipes-extended/xen/files").mkdir(parents=True)
+    shutil.copy(upstream.patches / SF.XSA_PATCH, work / "recipes-extended/xen/files/0001-mv-build-fix.patch")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "xen: a build fix")
+    sha = repo.head.commit.hexsha
+    bare = tmp_path / "meta-virtualization.git"
+    git.Repo.clone_from(str(work), str(bare), bare=True).close()
+    repo.close()
+    return bare.resolve().as_uri(), sha
+
+
+def test_meta_virtualization_from_a_clone_or_fetched_at_the_kas_lock(oxt, empty, upstream, tmp_path, monkeypatch):
+    url, sha = _meta_virt_repo(tmp_path, upstream)
+    _with_upstream_patches(empty, "0001-mv-build-fix.patch")
+    # a bare clone: read at HEAD (no kas lock in this checkout)
+    code, out, err = oxt(empty, "series", "--json", "--meta-virt", url.removeprefix("file://"))
+    assert code == 0, err
+    assert json.loads(out)["recipes"][0]["patches"][0]["patch"] == "meta-virtualization/0001-mv-build-fix.patch"
+    # kas files pinning it: fetched from the URL at the lock's commit into the layer cache
+    shutil.copytree(XF.REPO_ROOT / "kas", empty / "kas")
+    lock = empty / "kas/openxt.lock.yml"
+    lock.write_text(re.sub(r"(meta-virtualization:\n\s+commit: )[0-9a-f]{40}", rf"\g<1>{sha}", lock.read_text()))
+    monkeypatch.setenv("OXT_LAYER_CACHE", str(tmp_path / "layer-cache.git"))
+    code, out, err = oxt(empty, "series", "--json", "--meta-virt", url)
+    assert code == 0, err
+    assert json.loads(out)["recipes"][0]["patches"][0]["label"] == "clean"
+    assert (tmp_path / "layer-cache.git/HEAD").is_file()
+    code, _, err = oxt(empty, "series", "--meta-virt", str(tmp_path / "nowhere"))
+    assert code == 2 and "no such directory" in err
