@@ -116,7 +116,7 @@ def test_parse_report_reads_every_line_shape():
     assert [(h.file, h.number, h.line, h.offset) for h in offsets] == [("xen/a.c", 1, 19, 2)]
     assert [(h.file, h.number, h.fuzz, h.offset) for h in fuzzed] == [("xen/a.c", 2, 2, -1)]
     assert [(h.file, h.line, h.reason) for h in rejects] == [
-        ("xen/a.c", 77, "FAILED"), ("b/tools/x.c", None, "file to patch not found"),
+        ("xen/a.c", 77, "FAILED"), ("tools/x.c", None, "file to patch not found"),
         ("xen/new.c", None, "creates a file that already exists")]
     assert not garbage
 

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from oxt.errors import GitError
-from oxt.xen.patchfile import ParsedPatch, parse
+from oxt.xen.patchfile import ParsedPatch, parse, strip_path
 
 CLEAN, OFFSET, FUZZ, FAILS, CARRIED = "clean", "offset", "fuzz", "fails", "carried"
 STATUSES = (CLEAN, OFFSET, FUZZ, FAILS, CARRIED)
@@ -192,8 +192,11 @@ class SeriesResult:
                 "patches": [r.to_dict() for r in self.results]}
 
 
-def parse_report(output: str) -> tuple[list[Hunk], list[Hunk], list[Hunk], bool]:
-    """GNU patch's stdout -> (offset hunks, fuzzed hunks, rejected hunks, garbage)."""
+def parse_report(output: str, strip: int = 1) -> tuple[list[Hunk], list[Hunk], list[Hunk], bool]:
+    """GNU patch's stdout -> (offset hunks, fuzzed hunks, rejected hunks, garbage).
+
+    *strip* (the -p level) turns the unstripped names patch quotes for a missing file into tree paths.
+    """
     offsets, fuzzed, rejects = [], [], []
     current = "?"
     garbage = False
@@ -219,15 +222,14 @@ def parse_report(output: str) -> tuple[list[Hunk], list[Hunk], list[Hunk], bool]
             continue
         m = _NO_FILE.match(line)
         if m:
-            # the name follows in the "text leading up to this" block: its +++/--- lines
+            # the file's header lines end the "text leading up to this" block patch quotes ("|…")
             name = "?"
-            for follow in lines[i + 1:i + 12]:
-                if follow.startswith(("|+++ ", "|--- ", "|Index: ", "|diff --git ")):
-                    name = follow.split(" ", 1)[1].split("\t")[0].strip()
-                    if follow.startswith("|diff --git "):
-                        name = name.split(" ")[-1]
-                    if follow.startswith("|+++ ") or follow.startswith("|diff --git "):
-                        break
+            for follow in lines[i + 1:]:
+                if follow.startswith("|+++ ") or (follow.startswith("|--- ") and name == "?"):
+                    raw = follow[5:].split("\t")[0].strip()
+                    name = (strip_path(raw, strip) or raw) if raw != "/dev/null" else name
+                elif not follow.startswith(("|", "Perhaps", "The text leading", "-----")):
+                    break
             rejects.append(Hunk(name, 0, None, reason="file to patch not found"))
             continue
         m = _EXISTS.match(line)
@@ -479,7 +481,7 @@ class SeriesEngine:
             rc, output = self._patch(root, i, reverse=False)
             with self._memo_lock:
                 self.runs += 1
-            offsets, fuzzed, rejects, garbage = parse_report(output)
+            offsets, fuzzed, rejects, garbage = parse_report(output, p.strip)
             if rc == 0 and not rejects:
                 status = FUZZ if fuzzed else OFFSET if offsets else CLEAN
                 outputs = {}
