@@ -17,4 +17,16 @@ One job per module:
 - :mod:`.summary`   bump result -> text / markdown / json
 - :mod:`.commit`    the one git commit in this repository
 - :mod:`.manifest_io` reading/writing tracks through the manifest API
+
+The patch series as bitbake applies it (`oxt xen`):
+
+- :mod:`.patchfile`    one patch file: its file sections, Subject, Upstream-Status, fitness to queue
+- :mod:`.series`       the engine: a series applied on a commit as do_patch does (clean/offset/fuzz/fails/carried)
+- :mod:`.survey`       the series along a branch range: release tags + bisection to the breaking commits
+- :mod:`.refresh`      rewrite offset/fuzz patches to apply exactly, headers kept
+- :mod:`.track_series` a track's series per recipe, in the rendered SRC_URI order (or a quilt series file)
+- :mod:`.branch_range` resolve tip / X.Y.Z / commit on a branch and fetch that range into the cache
+- :mod:`.series_ops`   what `oxt xen series|survey|refresh` do between the CLI and the engine
+- :mod:`.queue_edit`   `oxt xen patch add|remove`: the OpenXT queue in the manifest
+- :mod:`.series_report` results -> text / markdown / JSON
 """
