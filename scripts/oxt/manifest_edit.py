@@ -13,6 +13,7 @@ anyone writes it::
     doc.set_git_pin("stable-4.19", srcrev="0123...", tag="RELEASE-4.19.7")
     doc.set_tarball_pin("stable-4.18", version="4.18.5", url="https://...", sha256="...")
     doc.set_xsa_queue("stable-4.19", [Xsa(470, ("xsa470-4.19.patch",), "https://...")])
+    doc.set_patch_queue("stable-4.19", [Patch("foo.patch", "why we carry it")])  # OpenXT queue
     doc.add_track(XenTrack(branch="stable-4.20", mode="git", ...))   # appended after the others
     doc.remove_track("stable-4.18")
     doc.set_preferred("stable-4.20")
@@ -32,7 +33,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from oxt.errors import ConfigError
-from oxt.manifest import GIT, Manifest, XenTrack, Xsa, display_path, load_yaml, manifest_path, parse_manifest, read_text
+from oxt.manifest import (GIT, Manifest, Patch, XenTrack, Xsa, display_path, load_yaml, manifest_path,
+                          parse_manifest, read_text)
 from oxt.repo import Checkout
 
 _GIT_KEYS = ("srcrev", "tag")
@@ -155,6 +157,17 @@ class ManifestDocument:
         seq = seq if len(seq) else _flow_empty()
         _carry_trailing_comment(node, "xsa", seq)
         _put(node, "xsa", seq, after="upstream_patches")
+
+    def set_patch_queue(self, branch: str, queue: Iterable[Patch]) -> None:
+        """Replace the OpenXT patch queue of *branch* (order = SRC_URI order, after the XSAs)."""
+        node = self._track(branch)
+        seq = CommentedSeq()
+        for p in queue:
+            item = CommentedMap()
+            item["file"] = p.file
+            item["purpose"] = p.purpose
+            seq.append(item)
+        _put(node, "patches", seq if len(seq) else _flow_empty(), after="xsa")
 
     def add_track(self, track: XenTrack) -> None:
         """Append a new track (a new upstream stable branch); the others are untouched."""

@@ -8,7 +8,7 @@ One job per module:
 - :mod:`.upstream`  ``git ls-remote``: branches and (peeled) tags of a remote
 - :mod:`.cache`     the cached shallow repository and what it answers (describe, log, md5)
 - :mod:`.fetch`     range fetches into the cache (shallow-exclude, deepening)
-- :mod:`.series`    does a patch series apply (or reverse-apply) on a commit
+- :mod:`.gitapply`  does a patch series apply (or reverse-apply) on a commit (git apply)
 - :mod:`.context`   the upstream of one command: refs + cache, the commit and release a track pins
 - :mod:`.tracks`    which manifest tracks a command works on (--track, --new-track)
 - :mod:`.progress`  progress output for fetches and downloads (stderr)
@@ -24,4 +24,16 @@ One job per module:
 
 The tracks themselves are :class:`oxt.manifest.XenTrack`; writes go through
 :class:`oxt.manifest_edit.ManifestDocument` and :mod:`oxt.changeset`.
+
+The patch series as bitbake applies it (`oxt xen`):
+
+- :mod:`.patchfile`    one patch file: its file sections, Subject, Upstream-Status, fitness to queue
+- :mod:`.series`       the engine: a series applied on a commit as do_patch does (clean/offset/fuzz/fails/carried)
+- :mod:`.survey`       the series along a branch range: release tags + bisection to the breaking commits
+- :mod:`.refresh`      rewrite offset/fuzz patches to apply exactly, headers kept
+- :mod:`.track_series` a track's series per recipe, in the rendered SRC_URI order (or a quilt series file)
+- :mod:`.branch_range` resolve tip / X.Y.Z / commit on a branch and fetch that range into the cache
+- :mod:`.series_ops`   what `oxt xen series|survey|refresh` do between the CLI and the engine
+- :mod:`.queue_edit`   `oxt xen patch add|remove`: the OpenXT queue in the manifest
+- :mod:`.series_report` results -> text / markdown / JSON
 """

@@ -28,7 +28,7 @@ import git
 
 from oxt.xen.defaults import default_cache_dir
 from oxt.xen.fetch import REMOTE, FetchError, RangeFetch
-from oxt.xen.series import SeriesCheck
+from oxt.xen.gitapply import SeriesCheck
 from oxt.xen.xsa_index import CommitInfo
 
 __all__ = ["FetchError", "FetchStats", "UpstreamCache", "default_cache_dir"]
