@@ -11,7 +11,8 @@ import pytest
 from fixtures import xen_series as SF
 from oxt.xen import refresh
 from oxt.xen.patchfile import UPSTREAM_STATUS_VALUES, PatchFileError, lint, parse, upstream_status
-from oxt.xen.series import SeriesEngine, SeriesPatch, parse_report
+from oxt.xen.gnupatch import parse_report
+from oxt.xen.series import SeriesEngine, SeriesPatch
 from oxt.xen.survey import linear_walk, run_survey, verdict
 
 pytestmark = pytest.mark.skipif(subprocess.run(["patch", "--version"], capture_output=True).returncode != 0,

@@ -8,7 +8,6 @@ One job per module:
 - :mod:`.upstream`  ``git ls-remote``: branches and (peeled) tags of a remote
 - :mod:`.cache`     the cached shallow repository and what it answers (describe, log, md5)
 - :mod:`.fetch`     range fetches into the cache (shallow-exclude, deepening)
-- :mod:`.gitapply`  does a patch series apply (or reverse-apply) on a commit (git apply)
 - :mod:`.context`   the upstream of one command: refs + cache, the commit and release a track pins
 - :mod:`.tracks`    which manifest tracks a command works on (--track, --new-track)
 - :mod:`.progress`  progress output for fetches and downloads (stderr)
@@ -28,7 +27,10 @@ The tracks themselves are :class:`oxt.manifest.XenTrack`; writes go through
 The patch series as bitbake applies it (`oxt xen`):
 
 - :mod:`.patchfile`    one patch file: its file sections, Subject, Upstream-Status, fitness to queue
-- :mod:`.series`       the engine: a series applied on a commit as do_patch does (clean/offset/fuzz/fails/carried)
+- :mod:`.series`       the engine: a series applied on a commit as do_patch does (clean/offset/fuzz/fails/carried);
+                       every "does it apply" of `bump xen`, `xsa add` and `oxt xen` goes through it
+- :mod:`.gnupatch`     GNU patch as quilt runs it, and its report read back
+- :mod:`.gitobjects`   blobs of a commit read from git's object database (cat-file --batch)
 - :mod:`.survey`       the series along a branch range: release tags + bisection to the breaking commits
 - :mod:`.refresh`      rewrite offset/fuzz patches to apply exactly, headers kept
 - :mod:`.track_series` a track's series per recipe, in the rendered SRC_URI order (or a quilt series file)

@@ -9,7 +9,7 @@ mean the same in each::
         pin = up.pinned_commit(track)            # srcrev, or the commit of a tarball's RELEASE tag
         base = up.base_release(track)            # the RELEASE-X.Y.Z the range starts after
         up.fetch(track, base, need=[pin])        # shallow range fetch into the cache
-        ok, why = up.cache.apply_series(pin, patch_files)
+        result = check_series(up.cache.path, pin, patches)   # oxt.xen.series: the series engine
 """
 
 from __future__ import annotations

@@ -217,7 +217,7 @@ def _decide_queue(plan: TrackPlan, upstream: UpstreamContext, base: Version | No
         if missing:
             raise ConfigError(f"manifest: XSA-{entry.number} of track {branch} lists missing patch "
                               f"file(s) {', '.join(missing)}; restore them or remove the entry")
-        d = dec.decide(entry.number, list(entry.patches), paths, index, cache, target)
+        d = dec.decide(entry.number, list(entry.patches), paths, index, cache.path, target)
         plan.decisions.append(d)
         if d.status == dec.UNSURE:
             plan.warnings.append(f"XSA-{d.number}: {d.note}")

@@ -24,6 +24,7 @@ from oxt.repo import Checkout
 from oxt.xen.context import UpstreamContext
 from oxt.xen.patches import changed_files, queue_name, xsa_number_in_name
 from oxt.xen.plan import BumpOptions, TrackPlan, plan_track
+from oxt.xen.series import SeriesPatch, check_series
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,12 @@ def check_applies(upstream: UpstreamContext, track: XenTrack, request: AddReques
     """The patches must apply, in order, on the commit the track pins."""
     pin = upstream.pinned_commit(track)
     upstream.fetch(track, upstream.base_release(track), need=[pin])
-    ok, msg = upstream.cache.apply_series(pin, list(request.files))
-    if not ok:
-        raise OxtUserError(f"XSA-{request.number}: {msg} (on {track.branch} at {pin[:12]}); "
-                           "take the advisory's patch for this branch, or pass --no-check")
+    series = [SeriesPatch.from_file(f, kind="xsa") for f in request.files]
+    failing = next((r for r in check_series(upstream.cache.path, pin, series).results if not r.ok), None)
+    if failing:
+        raise OxtUserError(f"XSA-{request.number}: {failing.name} does not apply ({failing.label}: {failing.detail}) "
+                           f"(on {track.branch} at {pin[:12]}); take the advisory's patch for this branch, "
+                           "or pass --no-check")
 
 
 def plan_add(checkout: Checkout, doc: ManifestDocument, manifest: Manifest, track: XenTrack,

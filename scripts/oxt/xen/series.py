@@ -49,37 +49,22 @@ API::
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 import shutil
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from oxt.errors import GitError
-from oxt.xen.patchfile import ParsedPatch, parse, strip_path
+from oxt.xen import gnupatch
+from oxt.xen.gitobjects import EngineError, ObjectReader, blob_oid
+from oxt.xen.gnupatch import Hunk
+from oxt.xen.patchfile import ParsedPatch, parse
 
 CLEAN, OFFSET, FUZZ, FAILS, CARRIED = "clean", "offset", "fuzz", "fails", "carried"
 STATUSES = (CLEAN, OFFSET, FUZZ, FAILS, CARRIED)
 OK_STATUSES = (CLEAN, OFFSET)  # what OE's do_patch + patch QA accept
 KINDS = ("upstream", "xsa", "openxt")  # meta-virtualization's, the XSA queue, OpenXT's own
-
-# GNU patch's report lines (LC_ALL=C)
-_PATCHING = re.compile(r"^(?:patching|checking) file (.+?)(?: \((?:read from|renamed from|copied from) .+\))?$")
-_HUNK_OK = re.compile(r"^Hunk #(\d+) succeeded at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?\.$")
-_HUNK_FAILED = re.compile(r"^Hunk #(\d+) FAILED at (\d+)(?: \(different line endings\))?\.$")
-_NO_FILE = re.compile(r"^can't find file to patch at input line (\d+)$")
-_EXISTS = re.compile(r"^The next patch would (create|empty out) the file (.+),$")
-_MALFORMED = re.compile(r"^patch: \*\*\*\* (.+)$")
-_NOT_REGULAR = re.compile(r"^File (.+) is not a regular file")
-
-
-class EngineError(GitError):
-    """The repository or commit cannot be read (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -99,28 +84,6 @@ class SeriesPatch:
 
     def parsed(self) -> ParsedPatch:
         return parse(self.data, self.strip)
-
-
-@dataclass(frozen=True)
-class Hunk:
-    """A hunk patch reported on: where it landed or where it was rejected."""
-
-    file: str
-    number: int
-    line: int | None = None  # the line of the target file (the original for FAILED)
-    offset: int = 0
-    fuzz: int = 0
-    reason: str = ""  # for rejects: "FAILED", "file not found", "file exists", …
-
-    def to_dict(self) -> dict:
-        return {"file": self.file, "hunk": self.number, "line": self.line, "offset": self.offset,
-                "fuzz": self.fuzz, "reason": self.reason}
-
-    def describe(self) -> str:
-        where = f"{self.file}" + (f":{self.line}" if self.line else "")
-        if self.reason and self.reason != "FAILED":
-            return f"{where} ({self.reason})"
-        return f"{where} hunk #{self.number}" if self.number else where
 
 
 @dataclass(frozen=True)
@@ -192,148 +155,6 @@ class SeriesResult:
                 "patches": [r.to_dict() for r in self.results]}
 
 
-def parse_report(output: str, strip: int = 1) -> tuple[list[Hunk], list[Hunk], list[Hunk], bool]:
-    """GNU patch's stdout -> (offset hunks, fuzzed hunks, rejected hunks, garbage).
-
-    *strip* (the -p level) turns the unstripped names patch quotes for a missing file into tree paths.
-    """
-    offsets, fuzzed, rejects = [], [], []
-    current = "?"
-    garbage = False
-    lines = output.splitlines()
-    for i, line in enumerate(lines):
-        line = line.rstrip()
-        m = _PATCHING.match(line)
-        if m:
-            current = m.group(1).strip("'\"")
-            continue
-        m = _HUNK_OK.match(line)
-        if m:
-            number, at, fz, off = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), int(m.group(4) or 0)
-            h = Hunk(current, number, at, off, fz)
-            if fz:
-                fuzzed.append(h)
-            elif off:
-                offsets.append(h)
-            continue
-        m = _HUNK_FAILED.match(line)
-        if m:
-            rejects.append(Hunk(current, int(m.group(1)), int(m.group(2)), reason="FAILED"))
-            continue
-        m = _NO_FILE.match(line)
-        if m:
-            # the file's header lines end the "text leading up to this" block patch quotes ("|…")
-            name = "?"
-            for follow in lines[i + 1:]:
-                if follow.startswith("|+++ ") or (follow.startswith("|--- ") and name == "?"):
-                    raw = follow[5:].split("\t")[0].strip()
-                    name = (strip_path(raw, strip) or raw) if raw != "/dev/null" else name
-                elif not follow.startswith(("|", "Perhaps", "The text leading", "-----")):
-                    break
-            rejects.append(Hunk(name, 0, None, reason="file to patch not found"))
-            continue
-        m = _EXISTS.match(line)
-        if m:
-            what = ("creates a file that already exists" if m.group(1) == "create"
-                    else "empties a file that is already empty")
-            rejects.append(Hunk(m.group(2), 0, None, reason=what))
-            continue
-        m = _NOT_REGULAR.match(line)
-        if m:
-            rejects.append(Hunk(m.group(1), 0, None, reason="not a regular file"))
-            continue
-        m = _MALFORMED.match(line)
-        if m:
-            garbage = True
-            rejects.append(Hunk("?", 0, None, reason=m.group(1)))
-    return offsets, fuzzed, rejects, garbage
-
-
-def blob_oid(data: bytes) -> str:
-    """git's blob id of *data* (so files read from git and produced by patch share one key space)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id
-
-
-class _Objects:
-    """Blob ids and contents at a commit through persistent ``git cat-file`` processes."""
-
-    def __init__(self, repo: Path):
-        self.repo = Path(repo)
-        self._lock = threading.Lock()
-        env = {**os.environ, "LC_ALL": "C"}
-        try:
-            self._check = subprocess.Popen(["git", "-C", str(self.repo), "cat-file", "--batch-check"],
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-            self._batch = subprocess.Popen(["git", "-C", str(self.repo), "cat-file", "--batch"],
-                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        except OSError as err:
-            raise EngineError(f"cannot run git in {self.repo}: {err}") from None
-        self._blobs: dict[str, bytes] = {}
-
-    def close(self) -> None:
-        for p in (self._check, self._batch):
-            try:
-                p.stdin.close()
-                p.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                p.kill()
-
-    def oids(self, commit: str, paths: Iterable[str]) -> dict[str, str | None]:
-        """path -> blob id at *commit* (None: absent, or not a regular blob)."""
-        paths = list(paths)
-        out: dict[str, str | None] = {}
-        with self._lock:
-            # pipelined: write every query, then read every answer (a writer thread avoids pipe deadlock)
-            queries = "".join(f"{commit}:{p}\n" for p in paths).encode()
-            writer = threading.Thread(target=self._write, args=(self._check, queries))
-            writer.start()
-            for p in paths:
-                line = self._check.stdout.readline().decode().rstrip("\n")
-                parts = line.split()
-                out[p] = parts[0] if len(parts) == 3 and parts[1] == "blob" else None
-            writer.join()
-        return out
-
-    @staticmethod
-    def _write(proc, data: bytes) -> None:
-        proc.stdin.write(data)
-        proc.stdin.flush()
-
-    def read(self, oid: str) -> bytes:
-        cached = self._blobs.get(oid)
-        if cached is not None:
-            return cached
-        with self._lock:
-            self._batch.stdin.write(f"{oid}\n".encode())
-            self._batch.stdin.flush()
-            header = self._batch.stdout.readline().decode().split()
-            if len(header) != 3:
-                raise EngineError(f"{self.repo}: cannot read object {oid}")
-            size = int(header[2])
-            data = self._batch.stdout.read(size)
-            self._batch.stdout.read(1)  # the newline after the content
-        self._blobs[oid] = data
-        return data
-
-    def commit(self, rev: str) -> str | None:
-        with self._lock:
-            self._check.stdin.write(f"{rev}^{{commit}}\n".encode())
-            self._check.stdin.flush()
-            parts = self._check.stdout.readline().decode().split()
-        return parts[0] if len(parts) == 3 and parts[1] == "commit" else None
-
-
-def _scratch_root() -> str | None:
-    """A RAM-backed directory for the per-patch scratch trees when there is one (/dev/shm):
-    GNU patch writes each result to a temporary file and renames it over the target, and on
-    a busy disk the many small create/rename/unlink cycles cost more than the patching."""
-    env = os.environ.get("OXT_SCRATCH_DIR")
-    if env:
-        return env
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
-
-
 # A file's state in the series: (blob id, bytes or None when still only in git's database)
 _State = dict[str, tuple[str, bytes | None] | None]
 
@@ -347,32 +168,35 @@ class _Run:
 
 
 class SeriesEngine:
-    """Apply a fixed series to commits of one repository; use as a context manager."""
+    """Apply a fixed series to commits of one repository; use as a context manager.
+
+    ``reverse=True`` undoes the series instead: its patches are given in apply
+    order and pushed last first with ``-R`` (is an advisory already in the tree?).
+    """
 
     def __init__(self, repo: Path, patches: list[SeriesPatch], *, memo: bool = True,
-                 patch_cmd: str = "patch"):
+                 patch_cmd: str = "patch", reverse: bool = False):
+        gnupatch.require(patch_cmd)
         self.repo = Path(repo)
-        self.patches = list(patches)
+        self.reverse = reverse
+        self.patches = list(reversed(patches)) if reverse else list(patches)
         self.parsed = [p.parsed() for p in self.patches]
         self.memo_enabled = memo
         self.patch_cmd = patch_cmd
         self._memo: dict[tuple, _Run] = {}
         self._memo_lock = threading.Lock()
-        self._objects: _Objects | None = None
+        self._objects: ObjectReader | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._patch_files: list[Path] = []
         self.runs = 0  # patch invocations (for benchmarks)
         self.evaluations = 0
-        if shutil.which(patch_cmd) is None:
-            raise EngineError(f"GNU patch ({patch_cmd!r}) is not installed; install it "
-                              "(Debian/Ubuntu: apt-get install patch) — OE's do_patch uses it too")
 
     # -- lifecycle ----------------------------------------------------------------
     def __enter__(self) -> "SeriesEngine":
         if not (self.repo / "HEAD").exists() and not (self.repo / ".git").exists():
             raise EngineError(f"{self.repo}: not a git repository")
-        self._objects = _Objects(self.repo)
-        self._tmp = tempfile.TemporaryDirectory(prefix="oxt-series-", dir=_scratch_root())
+        self._objects = ObjectReader(self.repo)
+        self._tmp = tempfile.TemporaryDirectory(prefix="oxt-series-", dir=gnupatch.scratch_root())
         pdir = Path(self._tmp.name) / "patches"
         pdir.mkdir()
         for i, p in enumerate(self.patches):
@@ -481,34 +305,33 @@ class SeriesEngine:
             rc, output = self._patch(root, i, reverse=False)
             with self._memo_lock:
                 self.runs += 1
-            offsets, fuzzed, rejects, garbage = parse_report(output, p.strip)
+            offsets, fuzzed, rejects, garbage = gnupatch.parse_report(output, p.strip)
+            fuzz = max((h.fuzz for h in fuzzed), default=0)
             if rc == 0 and not rejects:
                 status = FUZZ if fuzzed else OFFSET if offsets else CLEAN
-                outputs = {}
-                for path in parsed.paths:
-                    f = root / path
-                    if f.is_file() and not f.is_symlink():
-                        data = f.read_bytes()
-                        outputs[path] = (blob_oid(data), data)
-                    else:
-                        outputs[path] = None
-                reverse = False
-                if status == FUZZ:
-                    # upstream may carry it and the forward push only "succeeds" with fuzz
-                    reverse = self._reverse_applies(root, i, inputs)
-                result = PatchResult(p.name, p.kind, status, max((h.fuzz for h in fuzzed), default=0),
-                                     tuple(offsets), tuple(fuzzed), (), reverse_applies=reverse, output=output)
-                return _Run(result, outputs)
+                outputs = {path: self._read_back(root / path) for path in parsed.paths}
+                # upstream may carry it and the forward push only "succeeds" with fuzz
+                reverse = status == FUZZ and self._reverse_applies(root, i, inputs)
+                return _Run(PatchResult(p.name, p.kind, status, fuzz, tuple(offsets), tuple(fuzzed), (),
+                                        reverse_applies=reverse, output=output), outputs)
             if not rejects:
                 last = output.strip().splitlines()[-1] if output.strip() else f"patch exited with status {rc}"
                 rejects = [Hunk("?", 0, None, reason=last)]
             # quilt rolls the failed push back, then tries the patch reversed
             reverse = not garbage and self._reverse_applies(root, i, inputs)
-        result = PatchResult(p.name, p.kind, FAILS, max((h.fuzz for h in fuzzed), default=0), tuple(offsets),
-                             tuple(fuzzed), tuple(rejects), reverse_applies=reverse, output=output)
-        return _Run(result, {})
+        return _Run(PatchResult(p.name, p.kind, FAILS, fuzz, tuple(offsets), tuple(fuzzed), tuple(rejects),
+                                reverse_applies=reverse, output=output), {})
+
+    @staticmethod
+    def _read_back(f: Path) -> tuple[str, bytes] | None:
+        if f.is_file() and not f.is_symlink():
+            data = f.read_bytes()
+            return blob_oid(data), data
+        return None
 
     def _reverse_applies(self, root: Path, i: int, inputs: dict[str, bytes | None]) -> bool:
+        if self.reverse:
+            return False  # undoing a series: "carried" has no meaning
         shutil.rmtree(root)
         root.mkdir()
         self._materialise(root, inputs)
@@ -527,13 +350,16 @@ class SeriesEngine:
             f.write_bytes(data)
 
     def _patch(self, root: Path, i: int, *, reverse: bool, dry_run: bool = False) -> tuple[int, str]:
-        # quilt's push: patch -p1 --backup --prefix=… -f -r <tmp> -i FILE (backups are irrelevant here)
-        cmd = [self.patch_cmd, f"-p{self.patches[i].strip}", "-f", "--no-backup-if-mismatch", "-r", "-",
-               "-i", str(self._patch_files[i])]
-        if reverse:
-            cmd.append("-R")
-        if dry_run:
-            cmd.append("--dry-run")
-        proc = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env={**os.environ, "LC_ALL": "C", "TMPDIR": str(root.parent)}, check=False)
-        return proc.returncode, proc.stdout.decode("utf-8", "replace")
+        cmd = gnupatch.command(self.patch_cmd, self._patch_files[i], strip=self.patches[i].strip,
+                               reverse=reverse != self.reverse, dry_run=dry_run)
+        return gnupatch.run(cmd, root)
+
+
+def check_series(repo: Path, commit: str, patches: list[SeriesPatch], *, reverse: bool = False) -> SeriesResult:
+    """*patches* applied in order on *commit* (``reverse``: undone, last first) — the
+    one-off check ``bump xen`` makes per queued advisory; results in the given order."""
+    with SeriesEngine(repo, patches, reverse=reverse) as engine:
+        result = engine.evaluate(commit)
+    if reverse:
+        result.results.reverse()
+    return result
