@@ -122,9 +122,9 @@ def test_series_markdown_and_an_older_commit_that_is_clean(oxt, queued):
     (("--at", "4.6.2"), "has no tag RELEASE-4.6.2 (Xen 4.6.2 was never released); nearest existing tags: "
                         "RELEASE-4.6.0, RELEASE-4.6.1, RELEASE-4.6.3, RELEASE-4.6.4"),
     (("--at", "4.7.0"), "4.7.0: not a release of stable-4.6"),
-    (("--at", "deadbeefdead"), "commit deadbeefdead is not on stable-4.6"),
-    (("--at", "HEAD~1"), "'HEAD~1': not a ref oxt understands"),
-    (("--track", "stable-9.9"), "no Xen track 'stable-9.9'"),
+    (("--at", "deadbeefdead"), "--at deadbeefdead: no such commit on stable-4.6 since RELEASE-4.6.4"),
+    (("--at", "HEAD~1"), "--at HEAD~1: not a ref oxt understands"),
+    (("--track", "stable-9.9"), "--track stable-9.9: no such track (tracks: stable-4.6)"),
 ])
 def test_series_unknown_track_or_ref_exits_2(oxt, queued, args, message):
     before = snapshot(queued)
@@ -320,7 +320,7 @@ def test_patch_add_refuses_bad_files(oxt, empty, tmp_path, case):
 
 @pytest.mark.parametrize("patch, message", [
     (SF.CREATE_PATCH, "creates xen/common/new.c, which already exists"),
-    (SF.FAIL_PATCH, "does not apply on top of xen's series on stable-4.6 at RELEASE-4.6.4-6-g"),
+    (SF.FAIL_PATCH, "does not apply on top of the series before it on stable-4.6 at RELEASE-4.6.4-6-g"),
     (SF.CARRIED_PATCH, "upstream already carries it"),
     (SF.FUZZ_PATCH, "applies only with fuzz 1"),
 ])
@@ -337,7 +337,7 @@ def test_patch_add_refuses_duplicates_unknown_tracks_and_no_purpose(oxt, queued,
         (queued, (clean, "--why", "x"), f"{SF.CLEAN_PATCH} is already in stable-4.6's OpenXT queue"),
         (empty, (clean, clean, "--why", "x"), "given twice"),
         (empty, (clean, "--why", "   "), '--why "…" is required'),
-        (empty, (clean, "--why", "x", "--track", "stable-4.9"), "no Xen track 'stable-4.9'"),
+        (empty, (clean, "--why", "x", "--track", "stable-4.9"), "--track stable-4.9: no such track"),
     ]
     copy = tmp_path / "renamed.patch"
     copy.write_bytes((upstream.patches / SF.CARRIED_PATCH).read_bytes())

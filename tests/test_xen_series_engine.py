@@ -257,8 +257,8 @@ def test_refresh_makes_offset_and_fuzz_patches_exact_keeping_headers(upstream, t
         assert refresh.verify(plan, engines) == []
         before_after = {r.patch.name: e.contents_around(upstream["tip"], names.index(r.patch.name))
                         for r in plan.refreshed}
-    written = refresh.write(plan)
-    assert sorted(p.name for p in written) == sorted([SF.OFFSET_PATCH, SF.FUZZ_PATCH])
+    for r in plan.refreshed:  # what refresh.write hands to oxt.changeset (tested through the CLI)
+        r.patch.path.write_bytes(r.new_data)
     assert (tmp_path / SF.FAIL_PATCH).read_bytes() == (upstream.patches / SF.FAIL_PATCH).read_bytes()
     for n in (SF.OFFSET_PATCH, SF.FUZZ_PATCH):
         old, new = (upstream.patches / n).read_text(), (tmp_path / n).read_text()

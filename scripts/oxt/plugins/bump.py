@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 
 from oxt.manifest import XEN_MODES
-from oxt.plugins.upstream_options import add_upstream_options
+from oxt.plugins.upstream_options import add_format_options, add_meta_virt_option, add_upstream_options
 from oxt.repo import find_checkout
-from oxt.xen.defaults import SUMMARY_FORMATS, default_download_dir
+from oxt.xen.defaults import default_download_dir
 
 NAME = "bump"
 HELP = "move Xen tracks to a newer upstream stable commit or release"
@@ -44,9 +44,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commit", action="store_true",
                         help="commit the result (one commit; refuses to run on a dirty tree)")
     parser.add_argument("--allow-downgrade", action="store_true", help="allow a target older than the pin")
-    parser.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
-                        help="summary format on stdout (markdown: pull-request body)")
-    parser.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    add_format_options(parser, "summary")
     parser.add_argument("--tarball-url", metavar="TEMPLATE",
                         help="tarball URL with {version}, for --mode tarball (default: the track's URL scheme)")
     parser.add_argument("--download-dir", type=Path, metavar="DIR",

@@ -36,33 +36,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from oxt.plugins.upstream_options import (add_format_options, add_meta_virt_option, add_upstream_options,
+                                          series_options)
 from oxt.repo import find_checkout
-from oxt.xen.defaults import DEFAULT_REMOTE, default_cache_dir
 
 NAME = "xen"
 HELP = "check, survey and refresh a Xen track's patch series; queue OpenXT patches"
-FORMATS = ("text", "markdown", "json")
 
 
 def _common(p: argparse.ArgumentParser, *, series_file: bool = True) -> None:
     p.add_argument("--track", metavar="stable-X.Y", help="the track (default: the manifest's preferred track)")
-    p.add_argument("--remote", metavar="URL",
-                   help=f"upstream xen.git (default: the manifest's xen.remote, normally {DEFAULT_REMOTE})")
-    p.add_argument("--cache-dir", type=Path, metavar="DIR",
-                   help=f"shallow upstream cache (default {default_cache_dir()}; env OXT_XEN_CACHE)")
-    p.add_argument("--meta-virt", metavar="DIR|URL",
-                   help="where meta-virtualization's Xen patches are: a checkout, a clone or a git URL "
-                        "(default: env OXT_META_VIRT, kas's checkout, else fetched at the kas lock's commit)")
+    add_upstream_options(p)
+    add_meta_virt_option(p)
     if series_file:
         p.add_argument("--series", type=Path, metavar="FILE", dest="series_file",
                        help="check a quilt series file (patch paths relative to it) instead of the manifest's "
                             "queues; needs --track to name the branch")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
-
-
-def _format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (markdown: for a pull request)")
-    p.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +64,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     _common(s)
     s.add_argument("--at", metavar="REF", help="the upstream commit (default: the track's pin; tip, X.Y.Z, "
                                                "RELEASE-X.Y.Z or a commit id)")
-    _format(s)
+    add_format_options(s)
 
     v = sub.add_parser("survey", help="where along the branch does each patch stop applying?", formatter_class=fmt,
                        description="Evaluate the series at --from, every release tag in the range and --to, then "
@@ -89,7 +78,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     v.add_argument("--recipe", choices=("xen", "xen-tools"),
                    help="survey one recipe's series (default: both; identical series are run once)")
     v.add_argument("-j", "--jobs", type=int, default=2, metavar="N", help="commits evaluated in parallel (default 2)")
-    _format(v)
+    add_format_options(v)
 
     r = sub.add_parser("refresh", help="rewrite offset/fuzz patches so they apply exactly", formatter_class=fmt,
                        description="Rewrite the track's XSA and OpenXT patches that apply only with an offset or "
@@ -99,7 +88,7 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
                                    "shown. Exit 1 when failing patches remain.")
     _common(r, series_file=False)
     r.add_argument("--dry-run", action="store_true", help="show the diff; write nothing")
-    _format(r)
+    add_format_options(r)
 
     p = sub.add_parser("patch", help="add / remove OpenXT patches of a track")
     psub = p.add_subparsers(dest="patch_command", metavar="add|remove", required=True)
@@ -121,20 +110,10 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     rm.add_argument("--track", metavar="stable-X.Y", help="the track (default: the manifest's preferred track)")
 
 
-def _options(args):
-    from oxt.xen.series_ops import Options
-
-    recipe = getattr(args, "recipe", None)
-    return Options(track=args.track, remote=getattr(args, "remote", None), cache_dir=getattr(args, "cache_dir", None),
-                   meta_virt=getattr(args, "meta_virt", None), series_file=getattr(args, "series_file", None),
-                   recipes=(recipe,) if recipe else ("xen", "xen-tools"), quiet=getattr(args, "quiet", False),
-                   jobs=getattr(args, "jobs", 2))
-
-
 def run(args) -> int:
-    checkout = find_checkout(args.root)
-    command = args.xen_command if args.xen_command != "patch" else f"patch_{args.patch_command}"
-    return globals()[f"_{command}"](args, checkout)
+    actions = {"series": _series, "survey": _survey, "refresh": _refresh, "add": _patch_add, "remove": _patch_remove}
+    action = args.patch_command if args.xen_command == "patch" else args.xen_command
+    return actions[action](args, find_checkout(args.root))
 
 
 def _emit(data, fmt: str, text_fn) -> None:
@@ -146,7 +125,7 @@ def _emit(data, fmt: str, text_fn) -> None:
 def _series(args, checkout) -> int:
     from oxt.xen import series_ops, series_report as rep
 
-    target, at, results = series_ops.check_series(checkout, _options(args), args.at)
+    target, at, results = series_ops.check_series(checkout, series_options(args), args.at)
     data = rep.series_data(target.branch, at, results)
     _emit(data, args.format, rep.series_text)
     return 0 if data["ok"] else 1
@@ -155,7 +134,7 @@ def _series(args, checkout) -> int:
 def _survey(args, checkout) -> int:
     from oxt.xen import series_ops, series_report as rep
 
-    runs = series_ops.survey(checkout, _options(args), args.from_ref, args.to_ref, without_xsa=args.without_xsa)
+    runs = series_ops.survey(checkout, series_options(args), args.from_ref, args.to_ref, without_xsa=args.without_xsa)
     data = [rep.survey_data(r.target.branch, r.recipe, r.survey, without_xsa=args.without_xsa,
                             from_ref=r.from_ref, to_ref=r.to_ref, describe=r.describe.get) for r in runs]
     if args.format == "json":
@@ -168,7 +147,7 @@ def _survey(args, checkout) -> int:
 def _refresh(args, checkout) -> int:
     from oxt.xen import series_ops, series_report as rep
 
-    run_ = series_ops.refresh(checkout, _options(args), dry_run=args.dry_run)
+    run_ = series_ops.refresh(checkout, series_options(args), dry_run=args.dry_run)
     labels = {r.patch.name: str(Path(r.patch.path).resolve().relative_to(checkout.root.resolve()))
               for r in run_.plan.refreshed}
     data = rep.refresh_data(run_.target.branch, run_.at, run_.plan, dry_run=args.dry_run, labels=labels)
@@ -177,24 +156,19 @@ def _refresh(args, checkout) -> int:
 
 
 def _patch_add(args, checkout) -> int:
-    from oxt.xen import queue_edit
+    from oxt.xen import openxt_queue
 
-    manifest, track, added = queue_edit.plan_add(checkout, _options(args), args.files, args.why,
-                                                 check=not args.no_check, refresh=args.refresh)
-    warnings = queue_edit.write_add(checkout, manifest, track, added, args.why)
+    track, added = openxt_queue.add(checkout, series_options(args), args.files, args.why,
+                                    check=not args.no_check, refresh=args.refresh)
     for a in added:
-        print(f"queued openxt/{a.name} for {track.branch} ({a.status})")
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"queued {a.name} for {track.branch} ({a.status})")
     return 0
 
 
 def _patch_remove(args, checkout) -> int:
-    from oxt.xen import queue_edit
+    from oxt.xen import openxt_queue
 
-    track, dropped, warnings = queue_edit.remove(checkout, _options(args), args.names)
+    track, dropped = openxt_queue.remove(checkout, series_options(args), args.names)
     for name in dropped:
         print(f"removed openxt/{name} from {track.branch}")
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
     return 0

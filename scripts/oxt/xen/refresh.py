@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oxt.fsutil import atomic_write
+from oxt import changeset
+from oxt.errors import OxtUserError
+from oxt.manifest_edit import ManifestDocument
+from oxt.repo import Checkout
 from oxt.xen.patchfile import parse
 from oxt.xen.series import CLEAN, FUZZ, OFFSET, PatchResult, SeriesEngine, SeriesPatch
 
@@ -161,16 +165,19 @@ def verify(plan: RefreshPlan, engines: list[tuple[str, SeriesEngine, str]]) -> l
     return problems
 
 
-def write(plan: RefreshPlan) -> list[Path]:
-    """Write every refreshed patch, all or nothing."""
-    written: list[tuple[Path, bytes]] = []
-    try:
-        for r in plan.refreshed:
-            path = Path(r.patch.path)
-            written.append((path, path.read_bytes()))
-            atomic_write(path, r.new_data)
-    except BaseException:
-        for path, old in written:
-            atomic_write(path, old)
-        raise
-    return [p for p, _ in written]
+def plan_for(repo: Path, commit: str, series: list[tuple[str, list[SeriesPatch]]]) -> RefreshPlan:
+    """What refreshing each (recipe, patches) series at *commit* would write, checked to apply clean."""
+    with ExitStack() as stack:
+        engines = [(recipe, stack.enter_context(SeriesEngine(repo, patches)), commit) for recipe, patches in series]
+        plan = plan_refresh(engines)
+        problems = verify(plan, engines) if plan.refreshed else []
+    if problems:
+        raise OxtUserError("refresh would not make these apply exactly (nothing written):\n" + "\n".join(problems))
+    return plan
+
+
+def write(checkout: Checkout, plan: RefreshPlan) -> list[Path]:
+    """Write every refreshed patch through :mod:`oxt.changeset` (all or nothing, recipes re-checked)."""
+    add = {Path(r.patch.path): r.new_data for r in plan.refreshed}
+    changeset.write(changeset.plan_changes(checkout, ManifestDocument.load(checkout), add=add))
+    return list(add)

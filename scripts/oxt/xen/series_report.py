@@ -8,24 +8,12 @@ from __future__ import annotations
 
 import json
 
+from oxt.table import markdown_table, table
 from oxt.xen.series import KINDS, STATUSES, SeriesResult
 from oxt.xen.survey import Survey
 
 FORMATS = ("text", "markdown", "json")
 _QUEUE = {"upstream": "meta-virt", "xsa": "XSA", "openxt": "OpenXT"}
-
-
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-
-
-def _md_table(rows: list[list[str]]) -> list[str]:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|") or " "
-    out = ["| " + " | ".join(rows[0]) + " |", "|" + "|".join("---" for _ in rows[0]) + "|"]
-    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows[1:]]
-    return out
 
 
 def _verdict(counts: dict[str, int]) -> str:
@@ -62,7 +50,7 @@ def series_text(data: dict, markdown: bool = False) -> str:
         for p in rec["patches"]:
             rows.append([str(p["index"]), p["patch"], _QUEUE.get(p["kind"], p["kind"]), p["label"], p["detail"]])
         out += [""] if markdown else []
-        out += _md_table(rows) if markdown else ["  " + line for line in _table(rows)]
+        out += markdown_table(rows) if markdown else table(rows, indent="  ")
     out.append("")
     if data["ok"]:
         out.append("Every patch applies as do_patch needs it (clean or offset only).")
@@ -132,7 +120,7 @@ def survey_text(data: dict, markdown: bool = False) -> str:
         for k in data["kinds"]:
             row += [str(p["counts"][k][s]) for s in STATUSES]
         rows.append(row)
-    out += _md_table(rows) if markdown else _table(rows)
+    out += markdown_table(rows) if markdown else table(rows)
     out.append("")
     broke = [p for p in data["patches"] if p["first_break"] or not p["ok_at_from"]]
     sub = ("Per patch: the first commit at which it stops applying as do_patch needs it (a patch broken at "
@@ -152,7 +140,7 @@ def survey_text(data: dict, markdown: bool = False) -> str:
                              fb["subject"]])
             else:
                 rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], since, "-", "", ""])
-        out += _md_table(rows) if markdown else _table(rows)
+        out += markdown_table(rows) if markdown else table(rows)
     return "\n".join(out) + "\n"
 
 

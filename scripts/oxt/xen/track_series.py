@@ -6,14 +6,16 @@ series checked is exactly the one bitbake's ``do_patch`` will push, whatever
 order the template chooses. Each ``file://`` entry is found where bitbake
 finds it: ``xsa/…`` and ``openxt/…`` in this layer
 (``recipes-extended/xen/files/``), plain names in meta-virtualization's
-``recipes-extended/xen/files/`` (the rendered recipe prepends that directory
-to ``FILESEXTRAPATHS``).
+``recipes-extended/xen/files/`` (:mod:`.metavirt`; the rendered recipe
+prepends that directory to ``FILESEXTRAPATHS``).
 
-meta-virtualization's files are read, in this order of preference, from
-``--meta-virt`` (a checkout, a clone, or a git URL), kas's checkout of the
-layer (the ``meta-virtualization`` repository path of ``kas/openxt.yml``),
-or fetched at the commit ``kas/openxt.lock.yml`` pins into a shallow cache
-(``~/.cache/oxt/meta-virtualization.git``).
+:func:`series_entries` names the patches; :func:`load` reads them — from a
+change not written yet (``files``: a :class:`~oxt.changeset.ChangeSet`'s new
+files) before the layer, so ``xsa add`` and ``bump xen`` check the series the
+edited manifest will render::
+
+    for recipe, entries in series_entries(changes.manifest, track):
+        patches = load(entries, files=changes.add, meta_virt=reader)
 
 A series can also come from a quilt ``series`` file (``--series FILE``: one
 patch path per line relative to the file, optional ``-pN``, ``#`` comments),
@@ -24,25 +26,18 @@ its name (``xsaN…``) or its header (``This is XSA-N.``) says so.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
-from oxt.errors import OxtUserError
+from oxt.manifest import Manifest, XenTrack
+from oxt.xen.metavirt import META_VIRT, SeriesInputError
 from oxt.xen.patches import xsa_number_in_name
 from oxt.xen.patchfile import parse
 from oxt.xen.series import SeriesPatch
 from oxt.xen.xsa_index import xsas_in_message
 
-META_VIRT = "meta-virtualization"
-META_VIRT_FILES = "recipes-extended/xen/files"
 RECIPES = ("xen", "xen-tools")
-
-
-class SeriesInputError(OxtUserError):
-    """A series that cannot be built: missing file, unknown recipe, unreadable layer."""
 
 
 @dataclass
@@ -54,14 +49,37 @@ class RecipeSeries:
         return RecipeSeries(self.recipe, [p for p in self.patches if p.kind != kind])
 
 
+@dataclass(frozen=True)
+class SeriesEntry:
+    """One patch of a rendered SRC_URI, not read yet."""
+
+    name: str  # xsa/<file>, openxt/<file> or meta-virtualization/<file>
+    kind: str  # xsa | upstream | openxt
+    strip: int
+    path: Path | None  # the file in this layer; None for meta-virtualization's
+    rel: str  # the file:// path in SRC_URI
+
+
 def _src_uri_entry(url: str) -> tuple[str, dict[str, str]]:
     path, *params = url[len("file://"):].split(";")
     return path, dict(p.split("=", 1) for p in params if "=" in p)
 
 
-def track_series(manifest, track, *, meta_virt: Callable[[str], bytes] | None = None,
-                 recipes: tuple[str, ...] = RECIPES) -> list[RecipeSeries]:
-    """The patch series of each of *track*'s rendered recipes, in SRC_URI order."""
+def _entry(manifest: Manifest, url: str) -> SeriesEntry | None:
+    rel, params = _src_uri_entry(url)
+    if params.get("apply", "yes") == "no" or not rel.endswith((".patch", ".diff")):
+        return None
+    strip = int(params.get("striplevel", "1"))
+    if rel.startswith("xsa/"):
+        return SeriesEntry(rel, "xsa", strip, manifest.xsa_patch_path(rel[len("xsa/"):]), rel)
+    if rel.startswith("openxt/"):
+        return SeriesEntry(rel, "openxt", strip, manifest.xen_patch_path(rel[len("openxt/"):]), rel)
+    return SeriesEntry(f"{META_VIRT}/{rel}", "upstream", strip, None, rel)
+
+
+def series_entries(manifest: Manifest, track: XenTrack,
+                   recipes: tuple[str, ...] = RECIPES) -> list[tuple[str, list[SeriesEntry]]]:
+    """(recipe, its patches in SRC_URI order) for each of *track*'s rendered recipes."""
     from oxt.render import outputs  # the renderer decides the order
 
     found = []
@@ -70,33 +88,41 @@ def track_series(manifest, track, *, meta_virt: Callable[[str], bytes] | None = 
         if out.template != "xen.bb.j2" or ctx.get("track") is None or ctx["track"].branch != track.branch:
             continue
         recipe = out.path.name.split("_")[0]
-        if recipe not in recipes:
-            continue
-        series = RecipeSeries(recipe)
-        for url in ctx["src_uri"]:
-            if not url.startswith("file://"):
-                continue
-            rel, params = _src_uri_entry(url)
-            if params.get("apply", "yes") == "no" or not rel.endswith((".patch", ".diff")):
-                continue
-            strip = int(params.get("striplevel", "1"))
-            if rel.startswith("xsa/"):
-                path = manifest.xsa_patch_path(rel[len("xsa/"):])
-                series.patches.append(SeriesPatch.from_file(path, kind="xsa", name=rel, strip=strip))
-            elif rel.startswith("openxt/"):
-                path = manifest.xen_patch_path(rel[len("openxt/"):])
-                series.patches.append(SeriesPatch.from_file(path, kind="openxt", name=rel, strip=strip))
-            else:
-                if meta_virt is None:
-                    raise SeriesInputError(f"{recipe}_{track.series}.bb applies meta-virtualization's {rel}; "
-                                           "pass --meta-virt DIR|URL to say where meta-virtualization is")
-                series.patches.append(SeriesPatch(name=f"{META_VIRT}/{rel}", data=meta_virt(rel),
-                                                  kind="upstream", strip=strip))
-        found.append(series)
+        if recipe in recipes:
+            entries = [_entry(manifest, url) for url in ctx["src_uri"] if url.startswith("file://")]
+            found.append((recipe, [e for e in entries if e is not None]))
     return found
 
 
-def needs_meta_virt(track) -> bool:
+def load(entries: list[SeriesEntry], *, files: Mapping[Path, bytes] | None = None,
+         meta_virt: Callable[[str], bytes] | None = None, recipe: str = "xen") -> list[SeriesPatch]:
+    """The patches of *entries*: from *files* (a change not written yet), the layer, or meta-virtualization."""
+    files = files or {}
+    patches = []
+    for e in entries:
+        if e.path is None:
+            if meta_virt is None:
+                raise SeriesInputError(f"{recipe} applies meta-virtualization's {e.rel}; pass --meta-virt DIR|URL "
+                                       "to say where meta-virtualization is")
+            patches.append(SeriesPatch(name=e.name, data=meta_virt(e.rel), kind=e.kind, strip=e.strip))
+        elif e.path in files:
+            patches.append(SeriesPatch(name=e.name, data=files[e.path], kind=e.kind, strip=e.strip, path=e.path))
+        else:
+            if not e.path.is_file():
+                raise SeriesInputError(f"{e.path}: {recipe} applies {e.rel} but the file is missing; restore it "
+                                       "or remove it from the manifest's queue")
+            patches.append(SeriesPatch.from_file(e.path, kind=e.kind, name=e.name, strip=e.strip))
+    return patches
+
+
+def track_series(manifest: Manifest, track: XenTrack, *, meta_virt: Callable[[str], bytes] | None = None,
+                 recipes: tuple[str, ...] = RECIPES, files: Mapping[Path, bytes] | None = None) -> list[RecipeSeries]:
+    """The patch series of each of *track*'s rendered recipes, in SRC_URI order."""
+    return [RecipeSeries(recipe, load(entries, files=files, meta_virt=meta_virt, recipe=recipe))
+            for recipe, entries in series_entries(manifest, track, recipes)]
+
+
+def needs_meta_virt(track: XenTrack) -> bool:
     return bool(track.upstream_patches.hypervisor or track.upstream_patches.tools)
 
 
@@ -136,109 +162,3 @@ def series_file(path: Path) -> list[SeriesPatch]:
     if not patches:
         raise SeriesInputError(f"--series {path}: lists no patches")
     return patches
-
-
-# -- meta-virtualization's files --------------------------------------------------------
-
-def _git_show(repo: Path, rev: str, rel: str) -> bytes | None:
-    proc = subprocess.run(["git", "-C", str(repo), "show", f"{rev}:{META_VIRT_FILES}/{rel}"],
-                          capture_output=True, check=False)
-    return proc.stdout if proc.returncode == 0 else None
-
-
-def _is_git(path: Path) -> bool:
-    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--git-dir"], capture_output=True, check=False)
-    return proc.returncode == 0
-
-
-@dataclass
-class LayerPin:
-    url: str | None
-    branch: str | None
-    commit: str | None
-    path: Path | None  # kas's checkout of it
-
-
-def kas_pin(checkout) -> LayerPin:
-    """meta-virtualization as kas/openxt.yml (+ its lock) pins it."""
-    from oxt.kasfiles import MAIN_KAS_FILE, compose
-
-    try:
-        comp = compose([checkout.kas_dir / MAIN_KAS_FILE], checkout.root)
-    except OxtUserError:
-        return LayerPin(None, None, None, None)
-    for repo in comp.repos:
-        if repo.name == META_VIRT:
-            return LayerPin(repo.url, repo.branch, repo.commit, repo.path)
-    return LayerPin(None, None, None, None)
-
-
-def meta_virt_reader(checkout, source: str | None, *, cache_dir: Path | None = None,
-                     progress: Callable[[str], None] | None = None) -> Callable[[str], bytes]:
-    """A function reading meta-virtualization's ``recipes-extended/xen/files/<name>``."""
-    pin = kas_pin(checkout)
-    source = source or os.environ.get("OXT_META_VIRT")
-    if source and "://" not in source:
-        base = Path(source).expanduser()
-        if not base.exists():
-            raise SeriesInputError(f"--meta-virt {source}: no such directory; give a meta-virtualization "
-                                   "checkout or clone, or its git URL")
-        git_repo = _is_git(base)
-
-        def read_dir(rel: str) -> bytes:
-            f = base / META_VIRT_FILES / rel
-            if f.is_file():
-                return f.read_bytes()
-            if git_repo:
-                for rev in (pin.commit, "HEAD"):
-                    data = _git_show(base, rev, rel) if rev else None
-                    if data is not None:
-                        return data
-            raise SeriesInputError(f"--meta-virt {source}: has no {META_VIRT_FILES}/{rel} "
-                                   f"(looked in the work tree and at {pin.commit or 'HEAD'}); "
-                                   "point it at meta-virtualization scarthgap")
-        return read_dir
-    if not source and pin.path is not None and (pin.path / META_VIRT_FILES).is_dir():
-        return meta_virt_reader(checkout, str(pin.path))
-    url = source or pin.url
-    if not url or not pin.commit:
-        raise SeriesInputError("meta-virtualization's patches are needed but kas/openxt.yml does not pin it; "
-                               "pass --meta-virt DIR|URL")
-    cache = _fetch_layer(url, pin.commit, pin.branch, cache_dir, progress)
-
-    def read_cache(rel: str) -> bytes:
-        data = _git_show(cache, pin.commit, rel)
-        if data is None:
-            raise SeriesInputError(f"meta-virtualization {pin.commit[:12]} has no {META_VIRT_FILES}/{rel}; "
-                                   "the manifest's upstream_patches name a file the pinned layer lacks")
-        return data
-    return read_cache
-
-
-def _fetch_layer(url: str, commit: str, branch: str | None, cache_dir: Path | None, progress) -> Path:
-    from oxt.xen.defaults import _cache_path
-
-    cache = Path(cache_dir) if cache_dir else _cache_path("OXT_LAYER_CACHE", f"{META_VIRT}.git")
-    if not (cache / "HEAD").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "init", "-q", "--bare", str(cache)], check=True)
-    have = subprocess.run(["git", "-C", str(cache), "cat-file", "-e", f"{commit}^{{commit}}"],
-                          capture_output=True, check=False).returncode == 0
-    if have:
-        return cache
-    if progress:
-        progress(f"fetching {META_VIRT} {commit[:12]} from {url}")
-    attempts = [["fetch", "-q", "--depth=1", url, commit]]
-    if branch:
-        attempts.append(["fetch", "-q", "--depth=500", url, f"+refs/heads/{branch}:refs/oxt/{branch}"])
-    last = ""
-    for args in attempts:
-        proc = subprocess.run(["git", "-C", str(cache), *args], capture_output=True, text=True, check=False)
-        ok = subprocess.run(["git", "-C", str(cache), "cat-file", "-e", f"{commit}^{{commit}}"],
-                            capture_output=True, check=False).returncode == 0
-        if ok:
-            return cache
-        last = (proc.stderr or "").strip().splitlines()[-1:] or ["commit not found"]
-        last = last[0]
-    raise SeriesInputError(f"cannot fetch {META_VIRT} {commit[:12]} from {url} ({last}); "
-                           "pass --meta-virt DIR with a local checkout")
