@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oxt.errors import ConfigError, OxtUserError
 from oxt.manifest import GIT, TARBALL, XenTrack
@@ -18,6 +19,9 @@ from oxt.xen.tarball import DEFAULT_URL, fetch_release
 from oxt.xen.upstream import RemoteRefs, UnknownRefError
 from oxt.xen.versions import Version, describe_parts
 from oxt.xen.xsa_index import CommitInfo, XsaCommit, build_index
+
+if TYPE_CHECKING:
+    from oxt.xen.series_check import SeriesVerdict
 
 
 class DowngradeError(OxtUserError):
@@ -72,6 +76,8 @@ class TrackPlan:
     upstream_xsas: dict[int, list[XsaCommit]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     downgrade: bool = False
+    base: Version | None = None  # the release the fetched range starts after
+    series: "SeriesVerdict | None" = None  # the whole patch series at the new pin (bump.py fills it)
 
     @property
     def branch(self) -> str:
@@ -114,7 +120,7 @@ def plan_track(track: XenTrack, *, new_track: bool, upstream: UpstreamContext, x
     old = Pin(commit=old_commit, describe=cache.describe(old_commit) if old_commit else None,
               version=track.version if track.mode == TARBALL else None, url=track.url, sha256=track.sha256)
     new = Pin(commit=target, describe=cache.describe(target))
-    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new)
+    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new, base=base)
     _check_direction(plan, upstream, options.allow_downgrade)
     if mode == TARBALL:
         _tarball(plan, track, version, options)

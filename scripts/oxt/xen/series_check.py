@@ -23,7 +23,7 @@ from oxt.xen.context import FetchedRange, UpstreamContext
 from oxt.xen.patchfile import DEV_NULL
 from oxt.xen.patchfile import normalize_subject
 from oxt.xen.refs import parse_ref
-from oxt.xen.series import CARRIED, FAILS, FUZZ, OFFSET, PatchResult, SeriesEngine, SeriesResult
+from oxt.xen.series import CARRIED, FAILS, FUZZ, OFFSET, PatchResult, SeriesEngine, SeriesResult, check_series
 from oxt.xen.survey import Commit, first_parent_range, run_survey
 from oxt.xen.track_series import RecipeSeries, load, series_entries
 
@@ -145,6 +145,10 @@ def _judge(engine: SeriesEngine, commit: str, i: int, r: PatchResult, patch: New
         raise OxtUserError(f"{src}: does not apply on top of the series before it on {where}: {r.detail}; "
                            f"{hints.fails}")
     if r.status == CARRIED:
+        undone = check_series(engine.repo, commit, [engine.patches[i]], reverse=True)
+        if r.carried_by == "reverse-applies" and not undone.ok:
+            raise OxtUserError(f"{src}: a patch queued before it already makes this change (it reverse-applies "
+                               f"on top of them on {where}); nothing to queue")
         raise OxtUserError(f"{src}: upstream already carries it on {where} ({r.carried_by}); nothing to queue")
     if r.status == FUZZ:
         if not refresh:
@@ -198,6 +202,36 @@ class SeriesVerdict:
     def broken(self) -> list[PatchResult]:
         """The OpenXT queue's failures: what stops a bump."""
         return self.failing(("openxt",))
+
+    def blame(self, r: PatchResult) -> str:
+        """Which upstream commit broke *r*, as far as the bisection of old pin..target says."""
+        c = self.broken_by.get(r.name)
+        if c is not None:
+            return f"broken by upstream {c.sha[:12]} \"{c.subject}\""
+        return "already broken at the old pin" if r.name in self.broken_before else "no bisection (no older pin)"
+
+    def stop_lines(self, branch: str) -> list[str]:
+        """One line per broken OpenXT patch: the patch, the hunk, the upstream commit that broke it."""
+        at = self.describe or self.commit[:12]
+        return [f"{branch}: {r.name} {r.label} at {at} ({r.detail}), {self.blame(r)}" for r in self.broken]
+
+    def to_data(self) -> dict:
+        rows: dict[str, dict] = {}
+        for recipe, result in self.results:
+            for r in result.results:
+                row = rows.setdefault(r.name, {"patch": r.name, "kind": r.kind, "results": {}, "detail": "",
+                                               "broken_by": None})
+                row["results"][recipe] = r.label
+                if not r.ok and not row["detail"]:
+                    row["detail"] = r.detail
+                if r.name in self.broken_by:
+                    c = self.broken_by[r.name]
+                    row["broken_by"] = {"commit": c.sha, "subject": c.subject}
+        broken = [{"patch": r.name, "status": r.label, "detail": r.detail, "blame": self.blame(r)}
+                  for r in self.broken]
+        return {"commit": self.commit, "describe": self.describe, "recipes": [rec for rec, _ in self.results],
+                "ok": not broken, "broken": broken, "allowed_broken": self.allowed and bool(broken),
+                "patches": list(rows.values())}
 
 
 def at_target(span: FetchedRange, series: list[RecipeSeries], target: str, old: str | None, *,

@@ -13,7 +13,7 @@ from oxt.xen.series import KINDS, STATUSES, SeriesResult
 from oxt.xen.survey import Survey
 
 FORMATS = ("text", "markdown", "json")
-_QUEUE = {"upstream": "meta-virt", "xsa": "XSA", "openxt": "OpenXT"}
+QUEUE_LABELS = {"upstream": "meta-virt", "xsa": "XSA", "openxt": "OpenXT"}
 
 
 def _verdict(counts: dict[str, int]) -> str:
@@ -48,7 +48,7 @@ def series_text(data: dict, markdown: bool = False) -> str:
             continue
         rows = [["#", "PATCH", "QUEUE", "RESULT", "DETAIL"]]
         for p in rec["patches"]:
-            rows.append([str(p["index"]), p["patch"], _QUEUE.get(p["kind"], p["kind"]), p["label"], p["detail"]])
+            rows.append([str(p["index"]), p["patch"], QUEUE_LABELS.get(p["kind"], p["kind"]), p["label"], p["detail"]])
         out += [""] if markdown else []
         out += markdown_table(rows) if markdown else table(rows, indent="  ")
     out.append("")
@@ -106,14 +106,14 @@ def survey_text(data: dict, markdown: bool = False) -> str:
     out.append(f"## {title}" if markdown else title)
     n = {k: sum(1 for p in data["patches"] if p["kind"] == k) for k in data["kinds"]}
     out.append("")
-    out.append(f"{len(data['patches'])} patches ({', '.join(f'{v} {_QUEUE[k]}' for k, v in n.items())}); "
+    out.append(f"{len(data['patches'])} patches ({', '.join(f'{v} {QUEUE_LABELS[k]}' for k, v in n.items())}); "
                f"{data['commits']} upstream commits, {data['commits_touching_series']} of them touch the "
                f"series' files; {data['evaluations']} commits evaluated, {data['patch_runs']} patch runs, "
                f"{data['seconds']:.1f} s.")
     out.append("")
     head = ["AT", "COMMIT"]
     for k in data["kinds"]:
-        head += [f"{_QUEUE[k]} clean", "offset", "fuzz", "fails", "carried"]
+        head += [f"{QUEUE_LABELS[k]} clean", "offset", "fuzz", "fails", "carried"]
     rows = [head]
     for p in data["points"]:
         row = [p["label"], p["commit"][:12]]
@@ -136,10 +136,10 @@ def survey_text(data: dict, markdown: bool = False) -> str:
             fb, fix = p["first_break"], p["applies_from"]
             since = fix["commit"][:12] if fix else ("" if p["ok_at_from"] else "never")
             if fb:
-                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], since, fb["commit"][:12], fb["status"],
+                rows.append([p["patch"], QUEUE_LABELS[p["kind"]], p["at_from"], since, fb["commit"][:12], fb["status"],
                              fb["subject"]])
             else:
-                rows.append([p["patch"], _QUEUE[p["kind"]], p["at_from"], since, "-", "", ""])
+                rows.append([p["patch"], QUEUE_LABELS[p["kind"]], p["at_from"], since, "-", "", ""])
         out += markdown_table(rows) if markdown else table(rows)
     return "\n".join(out) + "\n"
 
