@@ -44,7 +44,30 @@ NAME = "xen"
 HELP = "check, survey and refresh a Xen track's patch series; queue OpenXT patches"
 
 
-def _common(p: argparse.ArgumentParser, *, series_file: bool = True) -> None:
+SERIES = ("apply the series as do_patch does; one line per patch",
+          "Apply each recipe's whole patch series on a commit and report per patch.\n"
+          "Exit 0: every patch clean or offset; 1: something needs fuzz, fails or is carried upstream; "
+          "2: bad input.")
+SURVEY = ("where along the branch does each patch stop applying?",
+          "Evaluate the series at --from, every release tag in the range and --to, then bisect to the first "
+          "upstream commit at which each patch needs fuzz, fails or is carried upstream (with that commit's "
+          "subject).")
+REFRESH = ("rewrite offset/fuzz patches so they apply exactly",
+           "Rewrite the track's XSA and OpenXT patches that apply only with an offset or fuzz at the pin so that "
+           "they apply exactly, as quilt refresh / devtool would; headers (From, Subject, Signed-off-by, "
+           "Upstream-Status) are kept. Failing patches are listed, never rewritten. All files or none are "
+           "written; the diff is shown. Exit 1 when failing patches remain.")
+PATCH_ADD = ("queue OpenXT patches (after the XSA queue)",
+             "Copy patches into meta-openxt/recipes-extended/xen/files/openxt/, queue them with their purpose and "
+             "re-render the recipes. Each must carry an 'Upstream-Status: <Pending|Submitted|Backport|Denied|"
+             "Inappropriate|Inactive-Upstream> [detail]' line (OE's patch QA) and, unless --no-check, apply clean "
+             "or with an offset on top of the track's series at the pin.")
+
+
+def _action(sub, name: str, text: tuple[str, str], *, series_file: bool = True,
+            formats: bool = True) -> argparse.ArgumentParser:
+    """A sub-command with the options every action shares."""
+    p = sub.add_parser(name, help=text[0], description=text[1])
     p.add_argument("--track", metavar="stable-X.Y", help="the track (default: the manifest's preferred track)")
     add_upstream_options(p)
     add_meta_virt_option(p)
@@ -52,25 +75,17 @@ def _common(p: argparse.ArgumentParser, *, series_file: bool = True) -> None:
         p.add_argument("--series", type=Path, metavar="FILE", dest="series_file",
                        help="check a quilt series file (patch paths relative to it) instead of the manifest's "
                             "queues; needs --track to name the branch")
+    if formats:
+        add_format_options(p)
+    return p
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="xen_command", metavar="ACTION", required=True)
-    fmt = argparse.RawDescriptionHelpFormatter
-    s = sub.add_parser("series", help="apply the series as do_patch does; one line per patch", formatter_class=fmt,
-                       description="Apply each recipe's whole patch series on a commit and report per patch.\n"
-                                   "Exit 0: every patch clean or offset; 1: something needs fuzz, fails or is "
-                                   "carried upstream; 2: bad input.")
-    _common(s)
+    s = _action(sub, "series", SERIES)
     s.add_argument("--at", metavar="REF", help="the upstream commit (default: the track's pin; tip, X.Y.Z, "
                                                "RELEASE-X.Y.Z or a commit id)")
-    add_format_options(s)
-
-    v = sub.add_parser("survey", help="where along the branch does each patch stop applying?", formatter_class=fmt,
-                       description="Evaluate the series at --from, every release tag in the range and --to, then "
-                                   "bisect to the first upstream commit at which each patch needs fuzz, fails or "
-                                   "is carried upstream (with that commit's subject).")
-    _common(v)
+    v = _action(sub, "survey", SURVEY)
     v.add_argument("--from", dest="from_ref", metavar="REF",
                    help="start of the range (default: the release the track's pin describes from)")
     v.add_argument("--to", dest="to_ref", default="tip", metavar="REF", help="end of the range (default: tip)")
@@ -78,33 +93,18 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     v.add_argument("--recipe", choices=("xen", "xen-tools"),
                    help="survey one recipe's series (default: both; identical series are run once)")
     v.add_argument("-j", "--jobs", type=int, default=2, metavar="N", help="commits evaluated in parallel (default 2)")
-    add_format_options(v)
-
-    r = sub.add_parser("refresh", help="rewrite offset/fuzz patches so they apply exactly", formatter_class=fmt,
-                       description="Rewrite the track's XSA and OpenXT patches that apply only with an offset or "
-                                   "fuzz at the pin so that they apply exactly, as quilt refresh / devtool would; "
-                                   "headers (From, Subject, Signed-off-by, Upstream-Status) are kept. Failing "
-                                   "patches are listed, never rewritten. All files or none are written; the diff is "
-                                   "shown. Exit 1 when failing patches remain.")
-    _common(r, series_file=False)
+    r = _action(sub, "refresh", REFRESH, series_file=False)
     r.add_argument("--dry-run", action="store_true", help="show the diff; write nothing")
-    add_format_options(r)
 
-    p = sub.add_parser("patch", help="add / remove OpenXT patches of a track")
-    psub = p.add_subparsers(dest="patch_command", metavar="add|remove", required=True)
-    add = psub.add_parser("add", help="queue OpenXT patches (after the XSA queue)", formatter_class=fmt,
-                          description="Copy patches into meta-openxt/recipes-extended/xen/files/openxt/, queue them "
-                                      "with their purpose and re-render the recipes. Each must carry an "
-                                      "'Upstream-Status: <Pending|Submitted|Backport|Denied|Inappropriate|"
-                                      "Inactive-Upstream> [detail]' line (OE's patch QA) and, unless --no-check, "
-                                      "apply clean or with an offset on top of the track's series at the pin.")
+    psub = sub.add_parser("patch", help="add / remove OpenXT patches of a track").add_subparsers(
+        dest="patch_command", metavar="add|remove", required=True)
+    add = _action(psub, "add", PATCH_ADD, series_file=False, formats=False)
     add.add_argument("files", nargs="+", type=Path, metavar="FILE", help="patch files, in apply order")
     add.add_argument("--why", required=True, metavar="TEXT", help="one line: why OpenXT carries the patch(es)")
     add.add_argument("--no-check", action="store_true",
                      help="do not apply them on the pinned commit (offline; file checks still run)")
     add.add_argument("--refresh", action="store_true",
                      help="a patch that needs fuzz is queued rewritten to apply exactly")
-    _common(add, series_file=False)
     rm = psub.add_parser("remove", help="drop OpenXT patches from a track's queue")
     rm.add_argument("names", nargs="+", metavar="NAME", help="queued file names (as in the manifest)")
     rm.add_argument("--track", metavar="stable-X.Y", help="the track (default: the manifest's preferred track)")

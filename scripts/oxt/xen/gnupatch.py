@@ -19,16 +19,6 @@ from pathlib import Path
 from oxt.errors import GitError
 from oxt.xen.patchfile import strip_path
 
-# GNU patch's report lines (LC_ALL=C)
-_PATCHING = re.compile(r"^(?:patching|checking) file (.+?)(?: \((?:read from|renamed from|copied from) .+\))?$")
-_HUNK_OK = re.compile(r"^Hunk #(\d+) succeeded at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?\.$")
-_HUNK_FAILED = re.compile(r"^Hunk #(\d+) FAILED at (\d+)(?: \(different line endings\))?\.$")
-_NO_FILE = re.compile(r"^can't find file to patch at input line (\d+)$")
-_EXISTS = re.compile(r"^The next patch would (create|empty out) the file (.+),$")
-_MALFORMED = re.compile(r"^patch: \*\*\*\* (.+)$")
-_NOT_REGULAR = re.compile(r"^File (.+) is not a regular file")
-
-
 class PatchToolError(GitError):
     """GNU patch is missing (exit 2: the user installs it)."""
 
@@ -56,62 +46,80 @@ class Hunk:
 
 
 
+class _Report:
+    """GNU patch's stdout (LC_ALL=C), read line by line: one method per kind of line."""
+
+    def __init__(self, output: str, strip: int):
+        self.lines = [line.rstrip() for line in output.splitlines()]
+        self.strip = strip
+        self.current = "?"  # the file the lines being read are about
+        self.offsets: list[Hunk] = []
+        self.fuzzed: list[Hunk] = []
+        self.rejects: list[Hunk] = []
+        self.garbage = False
+
+    def patching(self, m: re.Match, _i: int) -> None:
+        self.current = m.group(1).strip("'\"")
+
+    def hunk_ok(self, m: re.Match, _i: int) -> None:
+        fuzz, offset = int(m.group(3) or 0), int(m.group(4) or 0)
+        h = Hunk(self.current, int(m.group(1)), int(m.group(2)), offset, fuzz)
+        if fuzz:
+            self.fuzzed.append(h)
+        elif offset:
+            self.offsets.append(h)
+
+    def hunk_failed(self, m: re.Match, _i: int) -> None:
+        self.rejects.append(Hunk(self.current, int(m.group(1)), int(m.group(2)), reason="FAILED"))
+
+    def no_file(self, _m: re.Match, i: int) -> None:
+        # the file's header lines end the "text leading up to this" block patch quotes ("|…")
+        name = "?"
+        for follow in self.lines[i + 1:]:
+            if follow.startswith("|+++ ") or (follow.startswith("|--- ") and name == "?"):
+                raw = follow[5:].split("\t")[0].strip()
+                name = (strip_path(raw, self.strip) or raw) if raw != "/dev/null" else name
+            elif not follow.startswith(("|", "Perhaps", "The text leading", "-----")):
+                break
+        self.rejects.append(Hunk(name, 0, None, reason="file to patch not found"))
+
+    def exists(self, m: re.Match, _i: int) -> None:
+        what = "creates a file that already exists" if m.group(1) == "create" else "empties a file that is already empty"
+        self.rejects.append(Hunk(m.group(2), 0, None, reason=what))
+
+    def not_regular(self, m: re.Match, _i: int) -> None:
+        self.rejects.append(Hunk(m.group(1), 0, None, reason="not a regular file"))
+
+    def malformed(self, m: re.Match, _i: int) -> None:
+        self.garbage = True  # patch stops reading the file
+        self.rejects.append(Hunk("?", 0, None, reason=m.group(1)))
+
+
+_LINES = (  # (what the line looks like, who reads it)
+    (r"^(?:patching|checking) file (.+?)(?: \((?:read from|renamed from|copied from) .+\))?$", _Report.patching),
+    (r"^Hunk #(\d+) succeeded at (\d+)(?: with fuzz (\d+))?(?: \(offset (-?\d+) lines?\))?\.$", _Report.hunk_ok),
+    (r"^Hunk #(\d+) FAILED at (\d+)(?: \(different line endings\))?\.$", _Report.hunk_failed),
+    (r"^can't find file to patch at input line (\d+)$", _Report.no_file),
+    (r"^The next patch would (create|empty out) the file (.+),$", _Report.exists),
+    (r"^File (.+) is not a regular file", _Report.not_regular),
+    (r"^patch: \*\*\*\* (.+)$", _Report.malformed),
+)
+_COMPILED = tuple((re.compile(pattern), read) for pattern, read in _LINES)
+
+
 def parse_report(output: str, strip: int = 1) -> tuple[list[Hunk], list[Hunk], list[Hunk], bool]:
     """GNU patch's stdout -> (offset hunks, fuzzed hunks, rejected hunks, garbage).
 
     *strip* (the -p level) turns the unstripped names patch quotes for a missing file into tree paths.
     """
-    offsets, fuzzed, rejects = [], [], []
-    current = "?"
-    garbage = False
-    lines = output.splitlines()
-    for i, line in enumerate(lines):
-        line = line.rstrip()
-        m = _PATCHING.match(line)
-        if m:
-            current = m.group(1).strip("'\"")
-            continue
-        m = _HUNK_OK.match(line)
-        if m:
-            number, at, fz, off = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), int(m.group(4) or 0)
-            h = Hunk(current, number, at, off, fz)
-            if fz:
-                fuzzed.append(h)
-            elif off:
-                offsets.append(h)
-            continue
-        m = _HUNK_FAILED.match(line)
-        if m:
-            rejects.append(Hunk(current, int(m.group(1)), int(m.group(2)), reason="FAILED"))
-            continue
-        m = _NO_FILE.match(line)
-        if m:
-            # the file's header lines end the "text leading up to this" block patch quotes ("|…")
-            name = "?"
-            for follow in lines[i + 1:]:
-                if follow.startswith("|+++ ") or (follow.startswith("|--- ") and name == "?"):
-                    raw = follow[5:].split("\t")[0].strip()
-                    name = (strip_path(raw, strip) or raw) if raw != "/dev/null" else name
-                elif not follow.startswith(("|", "Perhaps", "The text leading", "-----")):
-                    break
-            rejects.append(Hunk(name, 0, None, reason="file to patch not found"))
-            continue
-        m = _EXISTS.match(line)
-        if m:
-            what = ("creates a file that already exists" if m.group(1) == "create"
-                    else "empties a file that is already empty")
-            rejects.append(Hunk(m.group(2), 0, None, reason=what))
-            continue
-        m = _NOT_REGULAR.match(line)
-        if m:
-            rejects.append(Hunk(m.group(1), 0, None, reason="not a regular file"))
-            continue
-        m = _MALFORMED.match(line)
-        if m:
-            garbage = True
-            rejects.append(Hunk("?", 0, None, reason=m.group(1)))
-    return offsets, fuzzed, rejects, garbage
-
+    report = _Report(output, strip)
+    for i, line in enumerate(report.lines):
+        for pattern, read in _COMPILED:
+            m = pattern.match(line)
+            if m:
+                read(report, m, i)
+                break
+    return report.offsets, report.fuzzed, report.rejects, report.garbage
 
 
 def require(patch_cmd: str = "patch") -> None:

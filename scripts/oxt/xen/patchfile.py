@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from oxt.errors import OxtUserError
@@ -73,12 +73,8 @@ class ParsedPatch:
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """Every tree path the patch may read or write (candidates of all sections)."""
-        seen: dict[str, None] = {}
-        for s in self.sections:
-            for c in s.candidates:
-                seen.setdefault(c, None)
-        return tuple(seen)
+        """Every tree path the patch may read or write (candidates of all sections), once each."""
+        return tuple(dict.fromkeys(c for s in self.sections for c in s.candidates))
 
     @property
     def subject(self) -> str:
@@ -116,91 +112,111 @@ def strip_path(name: str, strip: int) -> str | None:
     return "/".join(parts[strip:])
 
 
-def parse(data: bytes, strip: int = 1) -> ParsedPatch:
-    """The file sections of patch *data* as ``patch -p<strip>`` would find them."""
-    lines = data.splitlines(keepends=True)
-    sections: list[FileSection] = []
-    header_end: int | None = None
-    crlf = False
-    binary = b"\0" in data
+@dataclass
+class _Open:
+    """A file section being read."""
 
-    cur: dict | None = None
+    git: bool = False
+    old: str | None = None  # unstripped ---/+++ names
+    new: str | None = None
+    names: list[tuple[str, int]] = field(default_factory=list)  # (name, strip level) patch may pick from
+    git_old: str | None = None
+    git_new: str | None = None
+    created: bool = False
+    deleted: bool = False
+    hunks: int = 0
 
-    def close():
-        nonlocal cur
-        if cur is not None and (cur["old"] is not None or cur["new"] is not None or cur["names"]):
-            cands: dict[str, None] = {}
-            for n, level in cur["names"]:
-                s = strip_path(n, level)
-                if s:
-                    cands.setdefault(s, None)
-            old = strip_path(cur["old"], strip) if cur["old"] is not None else None
-            new = strip_path(cur["new"], strip) if cur["new"] is not None else None
-            if cur["git"] and cur["old"] is None and cur["new"] is None:
-                # a git section without ---/+++ (mode change, pure rename): names from the git line
-                old, new = cur["git_old"], cur["git_new"]
-                if cur["created"]:
-                    old = None
-                if cur["deleted"]:
-                    new = None
-            sections.append(FileSection(old=old, new=new, candidates=tuple(cands), hunks=cur["hunks"],
-                                        raw_old=cur["old"], raw_new=cur["new"]))
-        cur = None
+    def section(self, strip: int) -> FileSection | None:
+        if self.old is None and self.new is None and not self.names:
+            return None
+        cands = dict.fromkeys(s for s in (strip_path(n, level) for n, level in self.names) if s)
+        old = strip_path(self.old, strip) if self.old is not None else None
+        new = strip_path(self.new, strip) if self.new is not None else None
+        if self.git and self.old is None and self.new is None:
+            # a git section without ---/+++ (mode change, pure rename): names from the git line
+            old = None if self.created else self.git_old
+            new = None if self.deleted else self.git_new
+        return FileSection(old=old, new=new, candidates=tuple(cands), hunks=self.hunks, raw_old=self.old,
+                           raw_new=self.new)
 
-    def start(index: int, git: bool = False):
-        nonlocal header_end
-        close()
-        if header_end is None:
-            header_end = index
-        return {"old": None, "new": None, "names": [], "hunks": 0, "git": git, "git_old": None,
-                "git_new": None, "created": False, "deleted": False, "in_hunks": False}
 
-    i = 0
-    while i < len(lines):
-        line = lines[i]
+class _Reader:
+    """Walks a patch's lines as GNU patch finds file sections in them."""
+
+    def __init__(self, data: bytes, strip: int):
+        self.lines = data.splitlines(keepends=True)
+        self.strip = strip
+        self.sections: list[FileSection] = []
+        self.header_end: int | None = None
+        self.crlf = False
+        self.binary = b"\0" in data
+        self.cur: _Open | None = None
+
+    def start(self, index: int, git: bool = False) -> _Open:
+        self.close()
+        if self.header_end is None:
+            self.header_end = index
+        self.cur = _Open(git=git)
+        return self.cur
+
+    def close(self) -> None:
+        section = self.cur.section(self.strip) if self.cur else None
+        if section:
+            self.sections.append(section)
+        self.cur = None
+
+    def step(self, i: int) -> int:
+        """Read the line at *i*; the index of the next line to read."""
+        line, cur = self.lines[i], self.cur
         m = _GIT_HEADER.match(line.rstrip(b"\r\n"))
         if m:
-            cur = start(i, git=True)
+            cur = self.start(i, git=True)
             a, b = _unquote(m.group(1)), _unquote(m.group(2))
-            cur["names"] += [(a, strip), (b, strip)]
-            cur["git_old"], cur["git_new"] = strip_path(a, strip), strip_path(b, strip)
-            i += 1
-            continue
-        if line.startswith(b"Index: ") and (cur is None or cur["in_hunks"] or not cur["git"]):
-            if cur is None or cur["in_hunks"] or cur["old"] is not None:
-                cur = start(i)
-            cur["names"].append((_name(line[7:]), strip))
-            i += 1
-            continue
-        if cur is not None and cur["git"] and not cur["in_hunks"]:
-            for prefix in (b"rename from ", b"rename to ", b"copy from ", b"copy to "):
-                if line.startswith(prefix):
-                    # relative to the tree root already: no strip
-                    cur["names"].append((_name(line[len(prefix):]), 0))
-                    break
-            if line.startswith(b"new file mode"):
-                cur["created"] = True
-            elif line.startswith(b"deleted file mode"):
-                cur["deleted"] = True
-            elif line.startswith(b"GIT binary patch") or (line.startswith(b"Binary files ") and b" differ" in line):
-                binary = True
-        if line.startswith(b"--- ") and i + 1 < len(lines) and lines[i + 1].startswith(b"+++ "):
-            if cur is None or cur["in_hunks"] or cur["old"] is not None or cur["new"] is not None:
-                cur = start(i)
-            crlf = crlf or line.endswith(b"\r\n") or lines[i + 1].endswith(b"\r\n")
-            old, new = _name(line[4:]), _name(lines[i + 1][4:])
-            cur["old"], cur["new"] = old, new
-            cur["names"] += [(old, strip), (new, strip)]
-            i += 2
-            continue
+            cur.names += [(a, self.strip), (b, self.strip)]
+            cur.git_old, cur.git_new = strip_path(a, self.strip), strip_path(b, self.strip)
+            return i + 1
+        if line.startswith(b"Index: ") and (cur is None or cur.hunks or not cur.git):
+            if cur is None or cur.hunks or cur.old is not None:
+                cur = self.start(i)
+            cur.names.append((_name(line[7:]), self.strip))
+            return i + 1
+        if cur is not None and cur.git and not cur.hunks:
+            self.git_extended(cur, line)
+        if line.startswith(b"--- ") and i + 1 < len(self.lines) and self.lines[i + 1].startswith(b"+++ "):
+            if cur is None or cur.hunks or cur.old is not None or cur.new is not None:
+                cur = self.start(i)
+            self.crlf = self.crlf or line.endswith(b"\r\n") or self.lines[i + 1].endswith(b"\r\n")
+            cur.old, cur.new = _name(line[4:]), _name(self.lines[i + 1][4:])
+            cur.names += [(cur.old, self.strip), (cur.new, self.strip)]
+            return i + 2
         if cur is not None and _HUNK.match(line):
-            crlf = crlf or line.endswith(b"\r\n")
-            cur["hunks"] += 1
-            cur["in_hunks"] = True
-        i += 1
-    close()
-    header = data if header_end is None else b"".join(lines[:header_end])
-    return ParsedPatch(data=data, strip=strip, header=header, sections=tuple(sections), binary=binary, crlf=crlf)
+            self.crlf = self.crlf or line.endswith(b"\r\n")
+            cur.hunks += 1
+        return i + 1
+
+    def git_extended(self, cur: _Open, line: bytes) -> None:
+        """git's extended header lines: renames and copies (tree paths), modes, binary diffs."""
+        for prefix in (b"rename from ", b"rename to ", b"copy from ", b"copy to "):
+            if line.startswith(prefix):
+                cur.names.append((_name(line[len(prefix):]), 0))  # relative to the tree root: no strip
+        if line.startswith(b"new file mode"):
+            cur.created = True
+        elif line.startswith(b"deleted file mode"):
+            cur.deleted = True
+        elif line.startswith(b"GIT binary patch") or (line.startswith(b"Binary files ") and b" differ" in line):
+            self.binary = True
+
+
+def parse(data: bytes, strip: int = 1) -> ParsedPatch:
+    """The file sections of patch *data* as ``patch -p<strip>`` would find them."""
+    reader = _Reader(data, strip)
+    i = 0
+    while i < len(reader.lines):
+        i = reader.step(i)
+    reader.close()
+    header = data if reader.header_end is None else b"".join(reader.lines[:reader.header_end])
+    return ParsedPatch(data=data, strip=strip, header=header, sections=tuple(reader.sections),
+                       binary=reader.binary, crlf=reader.crlf)
 
 
 def patch_subject(header: bytes | str) -> str:

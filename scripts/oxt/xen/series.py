@@ -213,12 +213,8 @@ class SeriesEngine:
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """Every tree path the series may read or write."""
-        seen: dict[str, None] = {}
-        for parsed in self.parsed:
-            for p in parsed.paths:
-                seen.setdefault(p, None)
-        return tuple(seen)
+        """Every tree path the series may read or write, once each."""
+        return tuple(dict.fromkeys(p for parsed in self.parsed for p in parsed.paths))
 
     def resolve(self, rev: str) -> str:
         sha = self._objects.commit(rev)
