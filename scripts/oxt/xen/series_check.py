@@ -231,6 +231,7 @@ class SeriesVerdict:
                   for r in self.broken]
         return {"commit": self.commit, "describe": self.describe, "recipes": [rec for rec, _ in self.results],
                 "ok": not broken, "broken": broken, "allowed_broken": self.allowed and bool(broken),
+                "others_failing": len(self.failing(("xsa", "upstream"))),
                 "patches": list(rows.values())}
 
 

@@ -112,9 +112,12 @@ def to_text(data: dict) -> str:
 def _series_title(s: dict) -> str:
     n = len(s["patches"])
     at = s["describe"] or s["commit"][:12]
-    if s["ok"]:
-        return f"patch series at {at}: {n} patches, the OpenXT queue applies (clean or offset)"
-    return f"patch series at {at}: {n} patches, BROKEN: {len(s['broken'])} OpenXT patch(es) do not apply"
+    if not s["ok"]:
+        return f"patch series at {at}: {n} patches, BROKEN: {len(s['broken'])} OpenXT patch(es) do not apply"
+    if s["others_failing"]:
+        return (f"patch series at {at}: {n} patches, the OpenXT queue applies; {s['others_failing']} XSA or "
+                "meta-virtualization patch(es) do not (see the XSA notes and warnings)")
+    return f"patch series at {at}: {n} patches, all apply as do_patch needs (clean or offset)"
 
 
 def _series_rows(s: dict) -> list[list[str]]:
