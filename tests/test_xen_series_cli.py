@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -15,9 +14,6 @@ from fixtures import xen_series as SF
 from fixtures.checkout import REPO_ROOT, snapshot
 from fixtures import xen_upstream as XF
 from oxt.cli import main
-
-pytestmark = pytest.mark.skipif(subprocess.run(["patch", "--version"], capture_output=True).returncode != 0,
-                                reason="GNU patch is required (do_patch uses it)")
 
 OPENXT = "meta-openxt/recipes-extended/xen/files/openxt"
 

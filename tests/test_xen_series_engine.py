@@ -15,9 +15,6 @@ from oxt.xen.gnupatch import parse_report
 from oxt.xen.series import SeriesEngine, SeriesPatch
 from oxt.xen.survey import linear_walk, run_survey, verdict
 
-pytestmark = pytest.mark.skipif(subprocess.run(["patch", "--version"], capture_output=True).returncode != 0,
-                                reason="GNU patch is required (do_patch uses it)")
-
 
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory):

@@ -169,3 +169,36 @@ def test_context_lists_refs_before_taking_the_cache(tmp_path):
     with pytest.raises(GitError, match="cannot list refs"):
         UpstreamContext((tmp_path / "gone.git").as_uri(), tmp_path / "c.git")
     assert not (tmp_path / "c.git").exists()
+
+
+# -- ref texts: one parser for bump's --to and oxt xen's --at/--from/--to ----------------------------
+
+
+@pytest.mark.parametrize("text, tip, version, commit", [
+    ("tip", True, None, None),
+    ("4.6.6", False, Version(4, 6, 6), None),
+    ("RELEASE-4.6.6", False, Version(4, 6, 6), None),
+    ("ABCDEF1", False, None, "abcdef1"),
+    ("a" * 40, False, None, "a" * 40),
+])
+def test_parse_ref_reads_every_form(text, tip, version, commit):
+    from oxt.xen.refs import parse_ref
+
+    ref = parse_ref(text, "stable-4.6", option="--at")
+    assert (ref.tip, ref.version, ref.commit) == (tip, version, commit)
+    assert ref.full == (commit if commit and len(commit) == 40 else None)
+    assert ref.label == f"--at {text}"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("4.7.1", "--to 4.7.1: not a release of stable-4.6 (it is Xen 4.7); name a 4.6.N release"),
+    ("HEAD~1", "--to HEAD~1: not a ref oxt understands; use tip, X.Y.Z, RELEASE-X.Y.Z or a commit id"),
+    ("abc", "--to abc: not a ref oxt understands"),
+])
+def test_parse_ref_refuses_what_it_cannot_name(text, message):
+    from oxt.errors import OxtUserError
+    from oxt.xen.refs import parse_ref
+
+    with pytest.raises(OxtUserError) as err:
+        parse_ref(text, "stable-4.6", option="--to")
+    assert str(err.value).startswith(message)

@@ -1,4 +1,5 @@
-"""The series checks of the commands that change a queue or a pin, on the engine.
+"""The series checks of the commands that change a queue or a pin, on the engine,
+and what they share with `oxt xen`: the options, the fetched range, "carried upstream".
 
 ``xsa add`` and ``xen patch add`` push their new patches on top of what the
 recipe applies before them (:func:`check_new`); ``bump xen`` applies each
@@ -20,8 +21,7 @@ from typing import Callable, Iterator, Mapping
 from oxt.errors import OxtUserError
 from oxt.manifest import Manifest, XenTrack
 from oxt.xen.context import FetchedRange, UpstreamContext
-from oxt.xen.patchfile import DEV_NULL
-from oxt.xen.patchfile import normalize_subject
+from oxt.xen.patchfile import DEV_NULL, normalize_subject
 from oxt.xen.refs import parse_ref
 from oxt.xen.series import CARRIED, FAILS, FUZZ, OFFSET, PatchResult, SeriesEngine, SeriesResult, check_series
 from oxt.xen.survey import Commit, first_parent_range, run_survey
@@ -243,13 +243,12 @@ def at_target(span: FetchedRange, series: list[RecipeSeries], target: str, old: 
     if not names or not old or old == target or not span.upstream.cache.is_ancestor(old, target):
         return verdict
     for rec in series:
-        if not names & {p.name for p in rec.patches}:
-            continue
+        todo = (names - set(verdict.broken_by) - verdict.broken_before) & {p.name for p in rec.patches}
+        if not todo:
+            continue  # the other recipe's bisection answered already
         with SeriesEngine(span.repo, rec.patches) as engine:
             survey = run_survey(engine, start=old, end=target, jobs=jobs)
-        for name in names - set(verdict.broken_by) - verdict.broken_before:
-            if name not in survey.at_start:
-                continue
+        for name in todo:
             if not survey.at_start[name].ok:
                 verdict.broken_before.add(name)
             elif (t := survey.first_break(name)) is not None:
