@@ -22,6 +22,8 @@ import yaml
 
 from conftest import REPO_ROOT
 from fixtures.xen_upstream import (
+    OPENXT_BROKEN_AT_TIP,
+    OPENXT_HEADER,
     XSA_LATER_TOUCHED,
     XSA_MULTI,
     XSA_ONE,
@@ -30,6 +32,7 @@ from fixtures.xen_upstream import (
     XSA_SILENT,
     build_upstream,
     make_checkout,
+    pending_patch,
 )
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "xen-tracker.yml"
@@ -118,10 +121,13 @@ ALL_SHAPES = (XSA_ONE, XSA_LATER_TOUCHED, XSA_MULTI, XSA_PARTIAL, XSA_PENDING, X
 SETTLED = (XSA_ONE, XSA_MULTI, XSA_PENDING)
 
 
+BROKEN_QUEUE = {OPENXT_BROKEN_AT_TIP: pending_patch("xen/common/memory.c", "step_6", header=OPENXT_HEADER)}
+
+
 @pytest.fixture
 def tracker(request, tmp_path, upstream, monkeypatch):
-    xsas = getattr(request, "param", ALL_SHAPES)
-    checkout = make_checkout(tmp_path / "meta-openxt", upstream, xsas=xsas)
+    xsas, openxt = getattr(request, "param", (ALL_SHAPES, None))
+    checkout = make_checkout(tmp_path / "meta-openxt", upstream, xsas=xsas, openxt=openxt)
     # The workflow calls .venv/bin/oxt (installed by `make`); here it is this
     # interpreter's oxt pointed at the fixture remote. .venv is untracked, as
     # in a real checkout (.gitignore).
@@ -209,7 +215,7 @@ def test_bump_step_commits_and_writes_the_pull_request(tracker, upstream):
     assert f"{xsa_dir}/xsa{XSA_PENDING}.patch" not in removed
 
 
-@pytest.mark.parametrize("tracker", [SETTLED], indirect=True)
+@pytest.mark.parametrize("tracker", [(SETTLED, None)], indirect=True)
 def test_no_change_means_no_pull_request_content(tracker):
     first, _, _ = tracker.run(step("bump", "bump")["run"], {"TRACK": TRACK, **BOT})
     assert first.returncode == 0, first.stderr
@@ -223,6 +229,34 @@ def test_no_change_means_no_pull_request_content(tracker):
     assert f"{TRACK} is up to date; no pull request" in again.stdout
 
 
+@pytest.mark.parametrize("tracker", [(SETTLED, BROKEN_QUEUE)], indirect=True)
+def test_a_broken_openxt_queue_still_opens_a_marked_pull_request(tracker, upstream):
+    """Upstream broke OpenXT's own patch: no red cron nobody reads, but a pull request that says so."""
+    listed, outputs, _ = tracker.run(step("tracks", "list")["run"], {"ONLY": ""})
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(outputs["tracks"]) == [TRACK]
+    before = head(tracker.checkout)
+    result, outputs, summary = tracker.run(step("bump", "bump")["run"], {"TRACK": TRACK, **BOT})
+    assert result.returncode == 0, result.stderr
+    commit = git.Repo(tracker.checkout).head.commit
+    assert commit.parents[0].hexsha == before
+    assert outputs["changed"] == "true"
+    assert outputs["title"] == f"[patch series broken] {commit.summary}"
+    assert commit.message.rstrip().endswith(f"Patch-Series: broken ({TRACK})")
+    body = tracker.body
+    assert body == summary and body.startswith(f"## Xen `{TRACK}`: ")
+    callout = body.split("> [!WARNING]\n", 1)[1].split("\n\n", 1)[0]
+    assert "written with `--allow-broken-series`" in callout
+    broke = upstream["xsa-multi-0"]
+    assert (f"> - `openxt/{OPENXT_BROKEN_AT_TIP}` fails: xen/common/memory.c:" in callout
+            and f'broken by upstream {broke[:12]} "memory: harden step_5"' in callout)
+    row = next(line for line in body.splitlines() if f"| openxt/{OPENXT_BROKEN_AT_TIP} | OpenXT |" in line)
+    assert "| fails | fails |" in row and f"{broke[:12]} memory: harden step_5" in row
+    # the broken patch was written all the same: the fix goes on the pull request's branch
+    assert f"file://openxt/{OPENXT_BROKEN_AT_TIP}" in (
+        tracker.checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
+
+
 def test_pull_request_step_uses_the_bump_results():
     """Title from the commit subject, body from the tool, one branch per track."""
     cpr = next(s for s in workflow()["jobs"]["bump"]["steps"] if "create-pull-request" in s.get("uses", ""))
@@ -231,7 +265,7 @@ def test_pull_request_step_uses_the_bump_results():
     assert cpr["with"]["body-path"] == "${{ runner.temp }}/pr-body.md"
     assert cpr["with"]["title"].startswith("${{ steps.bump.outputs.title")
     bump_run = step("bump", "bump")["run"]
-    assert "--commit --format markdown" in bump_run and '"$RUNNER_TEMP/pr-body.md"' in bump_run
+    assert "--commit --allow-broken-series --format markdown" in bump_run and '"$RUNNER_TEMP/pr-body.md"' in bump_run
     job = workflow()["jobs"]["bump"]
     assert job["concurrency"] == {"group": "xen-tracker-${{ matrix.track }}", "cancel-in-progress": False}
 

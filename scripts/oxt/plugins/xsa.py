@@ -1,9 +1,12 @@
 """Queue Xen security advisory (XSA) patches and see where they stand.
 
 `oxt xsa add N FILE…` copies an advisory's patch files into the layer
-(meta-openxt/recipes-extended/xen/files/xsa/), after checking with git's own
-patch parser that each is a patch, and adds them to the track's XSA queue in
-the manifest; `oxt render` (run for you) puts them first in SRC_URI.
+(meta-openxt/recipes-extended/xen/files/xsa/) and adds them to the track's
+XSA queue in the manifest; `oxt render` (run for you) puts them first in
+SRC_URI. Unless --no-check, they must apply on the pinned commit as the
+recipe applies them: on top of the XSAs queued before them (GNU patch, as
+do_patch runs it). A patch that only needs fuzz — which OE's patch QA
+rejects — is queued rewritten to apply exactly with --refresh.
 
 `oxt xsa status` shows, for every queued XSA, whether the track's pinned
 commit — or the branch tip / --to target — already carries it upstream.
@@ -15,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from oxt.plugins.upstream_options import add_upstream_options
+from oxt.plugins.upstream_options import add_upstream_options, series_options
 from oxt.repo import find_checkout
 
 NAME = "xsa"
@@ -39,6 +42,9 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
         add_upstream_options(p)
     add.add_argument("--no-check", action="store_true",
                      help="do not check that the patches apply on the track's pinned commit (offline)")
+    add.add_argument("--refresh", action="store_true",
+                     help="a patch that applies only with fuzz (which OE's patch QA rejects) is queued rewritten "
+                          "to apply exactly, its header kept")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -49,23 +55,15 @@ def run(args) -> int:
 def _add(args) -> int:
     # imported here, not at module level: `oxt --help` and the other commands
     # should not pay for GitPython/YAML/kas
-    from oxt import changeset
-    from oxt.manifest_edit import ManifestDocument
     from oxt.xen import queue
-    from oxt.xen.context import UpstreamContext
-    from oxt.xen.tracks import pick_one
 
-    checkout = find_checkout(args.root)
-    doc = ManifestDocument.load(checkout)
-    manifest = doc.validate()
-    track = pick_one(manifest, args.track)
     request = queue.AddRequest(args.number, tuple(args.files), origin=args.origin, replace=args.replace)
-    names = queue.patch_names(track, request)
-    if not args.no_check:
-        with UpstreamContext(args.remote or manifest.xen.remote, args.cache_dir, progress=not args.quiet) as up:
-            queue.check_applies(up, track, request)
-    changeset.write(queue.plan_add(checkout, doc, manifest, track, request, names))
-    print(f"queued XSA-{args.number} for {track.branch}: {', '.join(names)}")
+    track, added = queue.add(find_checkout(args.root), request, series_options(args), check=not args.no_check,
+                             refresh=args.refresh)
+    print(f"queued XSA-{args.number} for {track.branch}: {', '.join(a.name.removeprefix('xsa/') for a in added)}")
+    for a in added:
+        if a.status.startswith("refreshed"):
+            print(f"  {a.name}: {a.status}")
     return 0
 
 

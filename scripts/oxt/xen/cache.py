@@ -4,8 +4,8 @@ Layout: a bare repository (default ``$XDG_CACHE_HOME/oxt/xen.git``; env
 ``OXT_XEN_CACHE`` or ``--cache-dir`` override it) with one remote named
 ``upstream`` whose URL is set on every run. Branch tips live under
 ``refs/oxt/heads/<branch>``, release tags under ``refs/tags/``. How a range
-is fetched is :mod:`.fetch`; how patches are checked against a commit is
-:mod:`.series`.
+is fetched is :mod:`.fetch`; the series engine (:mod:`.series`) reads the
+commits' blobs from it.
 
 Interrupted fetches: git writes packs to temporary files and updates refs
 and ``shallow`` under lock files, so an interrupted fetch leaves at most
@@ -28,7 +28,6 @@ import git
 
 from oxt.xen.defaults import default_cache_dir
 from oxt.xen.fetch import REMOTE, FetchError, RangeFetch
-from oxt.xen.series import SeriesCheck
 from oxt.xen.xsa_index import CommitInfo
 
 __all__ = ["FetchError", "FetchStats", "UpstreamCache", "default_cache_dir"]
@@ -50,7 +49,6 @@ class UpstreamCache:
         self.stream = stream or sys.stderr
         self.stats = FetchStats()
         self._lock_fh = None
-        self._series: SeriesCheck | None = None
         self.repo: git.Repo | None = None
 
     # -- opening, locking, repair -------------------------------------------------
@@ -63,12 +61,9 @@ class UpstreamCache:
             self._say(f"waiting for another oxt using the cache {self.path} …")
             fcntl.flock(self._lock_fh, fcntl.LOCK_EX)
         self._open()
-        self._series = SeriesCheck(self.repo).__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._series:
-            self._series.__exit__(*exc)
         if self.repo is not None:
             self.repo.close()
         if self._lock_fh:
@@ -185,11 +180,7 @@ class UpstreamCache:
             return None
         return hashlib.md5(blob.data_stream.read()).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
 
-    # -- patch checks and fetching (see .series and .fetch) ---------------------------
-    def apply_series(self, commit: str, patches: list[Path], *, reverse: bool = False) -> tuple[bool, str]:
-        """Do *patches* apply in this order (with -R: reverse-apply) on *commit*'s tree? Nothing is written."""
-        return self._series.applies(commit, patches, reverse=reverse)
-
+    # -- fetching (see .fetch) ---------------------------------------------------------
     def ensure_range(self, branch: str, branch_tip: str, *, base_tag: str | None, base_commit: str | None = None,
                      tags: list[str], need: list[str]) -> None:
         """Make *branch* (at *branch_tip*), *tags* and every commit in *need*

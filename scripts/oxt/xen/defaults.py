@@ -32,3 +32,8 @@ def default_cache_dir() -> Path:
 def default_download_dir() -> Path:
     """Where tarball mode keeps release tarballs and signatures."""
     return _cache_path("OXT_XEN_DOWNLOADS", "downloads")
+
+
+def default_layer_cache_dir() -> Path:
+    """Where meta-virtualization is fetched at the kas lock's commit, when no checkout of it is at hand."""
+    return _cache_path("OXT_LAYER_CACHE", "meta-virtualization.git")
