@@ -199,7 +199,8 @@ def test_linux_fragments_are_real_kconfig_lines():
 
 def test_icbinn_recipes(rich):
     expected_patches = {
-        "libicbinn": ["file://0001-client-declare-the-shared-connection-extern.patch", "file://icbinn-server.service"],
+        "libicbinn": ["file://0001-client-declare-the-shared-connection-extern.patch", "file://icbinn-server.service",
+                      "file://icbinn-server.socket"],
         "libicbinn-resolved": ["file://0001-resolved-make-libargo-optional.patch"],
         "python3-icbinn": ["file://0001-pyicbinn-fixture.patch"],
     }
@@ -212,7 +213,9 @@ def test_icbinn_recipes(rich):
         assert r.value("S") == f"${{WORKDIR}}/git/{subdirs[recipe]}"
         assert r.value("PV") == "1.0.0+git"
     lib = Recipe.parse(rich / ICBINN / "libicbinn_git.bb")
-    assert lib.value("SYSTEMD_SERVICE:${PN}-server") == "icbinn-server.service"
+    # socket-activated: the socket unit decides where icbinn listens
+    assert lib.value("SYSTEMD_SERVICE:${PN}-server") == "icbinn-server.socket"
+    assert lib.value("ICBINN_LISTEN_ADDRESS") == "127.0.0.1"
     assert "${bindir}/icbinn_svc" in lib.value("FILES:${PN}-server")
     assert lib.value("FILES:${PN}-client") == "${bindir}/icbinn_ftp"
     assert "rpcsvc-proto-native" in lib.words("DEPENDS") and "libtirpc" in lib.words("DEPENDS")

@@ -152,7 +152,7 @@ def _linux_output(m: Manifest) -> Output:
 
 
 # Hand-written files of the layer (recipes-support/icbinn/files/) a recipe ships.
-_ICBINN_EXTRA_FILES = {"libicbinn": ("file://icbinn-server.service",)}
+_ICBINN_EXTRA_FILES = {"libicbinn": ("file://icbinn-server.service", "file://icbinn-server.socket")}
 
 
 def _icbinn_outputs(m: Manifest) -> list[Output]:
