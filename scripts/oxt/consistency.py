@@ -581,4 +581,5 @@ def examine(comp: Composition) -> tuple[BuildPlan | None, list[Problem]]:
     ex.check_distro_machine()
     plan = ex.examine_targets()
     ex.check_source_pins()
-    return plan, ex.problems
+    from oxt.guards.layer_inputs import examine as guards  # build- and boot-time failures (issue 10)
+    return plan, ex.problems + guards(ex, plan)
