@@ -378,3 +378,15 @@ def test_outputs_cover_exactly_the_rendered_files(rich):
                  if p.is_file() and p.read_bytes().startswith(HEADER_PREFIX.encode())}
     assert len(generated) == 11 and "recipes-extended/xen/xen_4.18.bb" in generated
     assert not any("/files/" in g for g in generated)
+
+
+def test_libxenstore_recipe_builds_only_the_library_from_the_track(rich):
+    lib = Recipe.parse(rich / XEN / "xen-libxenstore_4.19.bb")
+    tools = Recipe.parse(rich / XEN / "xen-tools_4.19.bb")
+    assert lib.value("SRCREV") == tools.value("SRCREV") and lib.words("SRC_URI") == tools.words("SRC_URI")
+    text = (rich / XEN / "xen-libxenstore_4.19.bb").read_text()
+    assert "require recipes-extended/xen/xen-libxenstore.inc" in text and "xen-tools.inc" not in text
+    inc = (REPO_ROOT / XEN / "xen-libxenstore.inc").read_text()
+    assert "oe_runmake -C tools/libs/store" in inc and "python3 " not in inc.split("DEPENDS = ")[1].split("\n")[0]
+    assert Recipe.parse(rich / VERSIONS).value("PREFERRED_VERSION_xen-libxenstore") == \
+        Recipe.parse(rich / VERSIONS).value("PREFERRED_VERSION_xen-tools")
