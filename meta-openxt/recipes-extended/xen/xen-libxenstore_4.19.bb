@@ -32,5 +32,4 @@ FILESEXTRAPATHS:prepend := "${@os.path.dirname(bb.utils.which(d.getVar('BBPATH')
 # found through BBPATH.
 # nooelint: oelint.file.requirenotfound
 require recipes-extended/xen/xen.inc
-# nooelint: oelint.file.requirenotfound
 require recipes-extended/xen/xen-libxenstore.inc

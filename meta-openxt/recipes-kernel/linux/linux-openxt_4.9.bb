@@ -38,7 +38,7 @@ inherit kernel kernel-yocto
 # -std=gnu89"). Its host programs (kconfig, fixdep, modpost, relocs, ...) are
 # written for gnu89; the build host's gcc 13/14 defaults to gnu17. Hand back
 # the standard and the warnings (make keeps the last HOSTCFLAGS= given).
-EXTRA_OEMAKE:append = ' HOSTCFLAGS="${BUILD_CFLAGS} -Wall -Wmissing-prototypes -Wstrict-prototypes -std=gnu89"'
+EXTRA_OEMAKE:append = " HOSTCFLAGS='${BUILD_CFLAGS} -Wall -Wmissing-prototypes -Wstrict-prototypes -std=gnu89'"
 
 # kernel-yocto: start from the in-tree defconfig, merge the fragments above in
 # SRC_URI order (common first, then the machine's), default everything else.
