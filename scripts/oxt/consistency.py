@@ -581,5 +581,5 @@ def examine(comp: Composition) -> tuple[BuildPlan | None, list[Problem]]:
     ex.check_distro_machine()
     plan = ex.examine_targets()
     ex.check_source_pins()
-    from oxt.guards.layer_inputs import examine as guards  # build- and boot-time failures (issue 10)
-    return plan, ex.problems + guards(ex, plan)
+    from oxt.guards import layer_inputs  # build- and boot-time failures (issue 10)
+    return plan, ex.problems + layer_inputs.check(ex, plan)

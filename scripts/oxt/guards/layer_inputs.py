@@ -1,9 +1,12 @@
 """Read the guards' inputs from a composition's layers (``oxt check``).
 
-The guards are pure functions; this module is the only one that knows the
-examiner of :mod:`oxt.consistency`: it evaluates each VM's configuration
-(local.conf, multiconfig, machine, distro) and collects files of this
-checkout's layers, then runs every guard.
+The guards are pure functions; this module is the only one that knows how
+``oxt check`` describes a composition. It uses only ``comp``, ``layers``,
+``rel``, ``at``, ``parse``, ``_provided`` and ``view`` of that description
+(the examiner of :mod:`oxt.consistency`) and the VMs of the build plan:
+it evaluates each VM's configuration (local.conf, multiconfig, machine,
+distro), collects files of this checkout's layers and runs every guard.
+``check(stack, plan)`` is the entry point.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def kernel_of(ex, stack: ConfigStack) -> tuple[str, str | None]:
     oelint-parser skips names with a "/", so the provider is read from the text
     (local.conf as kas writes it, then each configuration file in order)."""
     provider = "linux-yocto"  # oe-core's default (conf/machine/include/x86/*)
-    texts = ["\n".join(ex.local_conf_lines())]
+    texts = ["\n".join(ex.comp.local_conf_header.values())]  # what kas writes into local.conf
     texts += [Path(p).read_text(errors="replace") for unit in stack.units[1:] for p in unit.files if Path(p).is_file()]
     for text in texts:
         for match in _KERNEL_PROVIDER.finditer(text):
@@ -121,7 +124,7 @@ def _raw_lines(path: Path, line: int) -> str:
     taken = []
     for text in lines:
         taken.append(text)
-        if not text.rstrip().endswith("\\") and text.count('"') % 2 == 0 and len(taken) > 0:
+        if not text.rstrip().endswith("\\"):
             break
     return "\n".join(taken)
 
@@ -167,7 +170,7 @@ def root_names(ex) -> set[str]:
     return names
 
 
-def examine(ex, plan) -> list[Problem]:
+def check(ex, plan) -> list[Problem]:
     """Every guard's problems for one composition."""
     problems = oldest_kernel.check(kernel_floors(ex, plan))
     problems += root_device.check(boot_command_lines(ex, plan))
