@@ -32,6 +32,14 @@ S = "${WORKDIR}/linux-${LINUX_VERSION}"
 
 inherit kernel kernel-yocto
 
+# kernel.bbclass passes HOSTCFLAGS="${BUILD_CFLAGS}" on make's command line,
+# which replaces 4.9's own HOSTCFLAGS (top Makefile: "-Wall
+# -Wmissing-prototypes -Wstrict-prototypes -O2 -fomit-frame-pointer
+# -std=gnu89"). Its host programs (kconfig, fixdep, modpost, relocs, ...) are
+# written for gnu89; the build host's gcc 13/14 defaults to gnu17. Hand back
+# the standard and the warnings (make keeps the last HOSTCFLAGS= given).
+EXTRA_OEMAKE:append = " HOSTCFLAGS='${BUILD_CFLAGS} -Wall -Wmissing-prototypes -Wstrict-prototypes -std=gnu89'"
+
 # kernel-yocto: start from the in-tree defconfig, merge the fragments above in
 # SRC_URI order (common first, then the machine's), default everything else.
 # nooelint: oelint.vars.mispell.unknown
