@@ -20,7 +20,8 @@ Python API (for render, bump and xsa)::
     track.version, track.url, track.sha256  # tarball mode
     track.release, track.pv               # "4.19.6" (XEN_REL), "4.19.6+stable" (both modes)
     track.series                          # "4.19" (from the branch name)
-    [x.number for x in track.xsa]         # XSA queue, in SRC_URI order; x.patches, x.origin
+    [x.number for x in track.xsa]         # XSA queue, in SRC_URI order; x.patches, x.origin,
+                                          # x.sources (file, url, sha256: where `xsa sync` got them)
     m.xen.preferred_track                 # the track the distro selects (PREFERRED_VERSION)
     m.xsa_patch_path(track.xsa[0].patches[0])  # absolute path of a queued XSA patch
 
@@ -89,6 +90,7 @@ _RELEASE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 _UPSTREAM_PATCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.(?:patch|diff)")
 _FRAGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.cfg")
 _URL = re.compile(r"(https?|git)://[^\s;\"']+")
+_SOURCE_URL = re.compile(r"(https?|file)://[^\s;\"']+")
 _DEFCONFIG = re.compile(r"[A-Za-z0-9_.-]+_defconfig")
 
 
@@ -106,12 +108,23 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class XsaSource:
+    """Where one queued XSA patch file was downloaded from and its sha256 then
+    (recorded by `oxt xsa sync`, checked against the signed advisory text)."""
+
+    file: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Xsa:
     """A queued Xen Security Advisory: its patch files, in apply order."""
 
     number: int
     patches: tuple[str, ...]
     origin: str
+    sources: tuple[XsaSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -608,7 +621,7 @@ class _Validator:
         out, seen = [], {}
         for i, item in enumerate(node):
             here = at.item(node, i)
-            if not self.mapping(item, here, ("number", "patches", "origin")):
+            if not self.mapping(item, here, ("number", "patches", "origin"), ("sources",)):
                 continue
             number = item.get("number")
             if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
@@ -629,9 +642,33 @@ class _Validator:
                 ok = self.rel_file(f, here.key(item, "patches").item(files, j), XEN_XSA_DIR, "XSA patch")
                 if ok:
                     good.append(ok)
-            if number is not None and origin and files and len(good) == len(files):
+            sources = self.xsa_sources(item, here, good)
+            if number is not None and origin and files and len(good) == len(files) and sources is not None:
                 seen[number] = i
-                out.append(Xsa(number, tuple(good), origin))
+                out.append(Xsa(number, tuple(good), origin, sources))
+        return tuple(out)
+
+    def xsa_sources(self, item: dict, at: _At, files: list[str]) -> tuple[XsaSource, ...] | None:
+        """Optional provenance of an XSA entry's files: one {file, url, sha256} per patch file."""
+        raw = self.seq(item, "sources", at)
+        if raw is None:
+            return None
+        out, here = [], at.key(item, "sources")
+        for j, src in enumerate(raw):
+            there = here.item(raw, j)
+            if not self.mapping(src, there, ("file", "url", "sha256")):
+                return None
+            file = self.string(src, "file", there, fix="name one of the entry's patch files")
+            url = self.string(src, "url", there, _SOURCE_URL, "a URL", "give where the file was downloaded from")
+            sha = self.string(src, "sha256", there, _HEX64, "a sha256 (64 lowercase hex digits)",
+                              "put the sha256 of the downloaded file (sha256sum)")
+            if file is not None and file not in files:
+                self.error(there.key(src, "file"), f"{file!r} is not one of this entry's patches; "
+                                                   "fix the name or remove the source")
+                return None
+            if not (file and url and sha):
+                return None
+            out.append(XsaSource(file, url, sha))
         return tuple(out)
 
     def linux(self, node: Any, at: _At) -> Linux | None:

@@ -121,6 +121,9 @@ class ManifestDocument:
             item["number"] = x.number
             item["patches"] = CommentedSeq(list(x.patches))
             item["origin"] = x.origin
+            if x.sources:
+                item["sources"] = CommentedSeq(
+                    [CommentedMap([("file", s.file), ("url", s.url), ("sha256", s.sha256)]) for s in x.sources])
             seq.append(item)
         _put(node, "xsa", seq if len(seq) else _flow_empty(), after="upstream_patches")
 

@@ -7,6 +7,20 @@ the manifest; `oxt render` (run for you) puts them first in SRC_URI.
 
 `oxt xsa status` shows, for every queued XSA, whether the track's pinned
 commit — or the branch tip / --to target — already carries it upstream.
+
+`oxt xsa sync` does `add` for every published advisory by itself: it reads
+the Xen security team's feed (xsa.json, each advisory's .meta, the signed
+advisory text and its patch files), takes for each track the patch set
+published for exactly that track's version, queues prerequisites first,
+checks that the XSA series still applies on the pin, queues and re-renders.
+Embargoed and withdrawn advisories are never touched; a second run changes
+nothing. Exit status 1 when a published patch does not apply (a person must
+backport it; the others are queued anyway), 2 on any error (nothing written).
+
+Examples:
+  oxt xsa sync --dry-run                    what would be queued, every track
+  oxt xsa sync --track stable-4.19 --commit queue and commit, one track
+  oxt xsa sync --xsa 470 --format markdown  one advisory (and its prerequisites)
 """
 
 from __future__ import annotations
@@ -17,7 +31,14 @@ from pathlib import Path
 
 from oxt.errors import OxtUserError
 from oxt.repo import find_checkout
-from oxt.xen.defaults import DEFAULT_REMOTE, default_cache_dir
+from oxt.xen.defaults import (
+    DEFAULT_FEED,
+    DEFAULT_REMOTE,
+    SUMMARY_FORMATS,
+    XEN_SECURITY_KEY,
+    default_cache_dir,
+    default_xsa_cache_dir,
+)
 from oxt.xen.model import XsaEntry
 
 NAME = "xsa"
@@ -37,7 +58,10 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--track", metavar="stable-X.Y", help="only this track")
     status.add_argument("--to", default=None, metavar="tip|X.Y.Z|COMMIT",
                         help="check against this target instead of the pinned commit")
-    for p in (add, status):
+    sync = sub.add_parser("sync", help="queue every published advisory's patches on the tracks it applies to",
+                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _sync_options(sync)
+    for p in (add, status, sync):
         p.add_argument("--remote", metavar="URL",
                        help=f"upstream xen.git (default: the manifest's xen.remote, normally {DEFAULT_REMOTE})")
         p.add_argument("--cache-dir", type=Path, metavar="DIR", help=f"shallow cache (default {default_cache_dir()})")
@@ -45,6 +69,30 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--no-check", action="store_true",
                      help="do not check that the patches apply on the track's pinned commit (offline)")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _sync_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--feed", default=DEFAULT_FEED, metavar="URL",
+                   help=f"the advisory directory: http(s):// or file:// (default {DEFAULT_FEED})")
+    p.add_argument("--track", action="append", default=[], metavar="stable-X.Y",
+                   help="only this track (repeat for several; default: every track)")
+    p.add_argument("--since", type=int, metavar="N", help="only advisories numbered N or higher")
+    p.add_argument("--xsa", action="append", type=int, default=[], metavar="N",
+                   help="only this advisory (repeatable); its prerequisites come along")
+    p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    p.add_argument("--commit", action="store_true", help="commit the result (one commit; refuses a dirty tree)")
+    p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
+                   help="report format on stdout (markdown: the tracker's pull-request body)")
+    p.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    p.add_argument("--require-signature", action="store_true",
+                   help="fail unless each advisory text's PGP signature verifies against the Xen.org security "
+                        "team key")
+    p.add_argument("--gpg-home", type=Path, metavar="DIR", help="gpg home holding the Xen.org security team key")
+    p.add_argument("--signing-key", default=XEN_SECURITY_KEY, metavar="FINGERPRINT",
+                   help="the key the advisories must be signed with (default: the Xen.org security team's)")
+    p.add_argument("--feed-cache", type=Path, metavar="DIR",
+                   help=f"feed download cache (default {default_xsa_cache_dir()}; env OXT_XSA_CACHE)")
+    p.add_argument("--refresh", action="store_true", help="fetch every .meta and advisory text again")
 
 
 def _pick_track(tracks, name):
@@ -60,18 +108,34 @@ def _pick_track(tracks, name):
 
 
 def run(args) -> int:
-    return _add(args) if args.xsa_command == "add" else _status(args)
+    return {"add": _add, "status": _status, "sync": _sync}[args.xsa_command](args)
+
+
+def _sync(args) -> int:
+    from oxt.xen.sync import SyncOptions
+    from oxt.xen.sync import run as sync_run
+    from oxt.xen.sync_report import RENDERERS
+
+    if args.commit and args.dry_run:
+        raise OxtUserError("--commit and --dry-run cannot be combined")
+    options = SyncOptions(feed=args.feed, tracks=tuple(args.track), since=args.since, only=tuple(args.xsa),
+                          dry_run=args.dry_run, commit=args.commit, require_signature=args.require_signature,
+                          gpg_home=args.gpg_home, key=args.signing_key, remote=args.remote,
+                          cache_dir=args.cache_dir, feed_cache=args.feed_cache, refresh=args.refresh,
+                          progress=not args.quiet)
+    result = sync_run(find_checkout(args.root), options)
+    sys.stdout.write(RENDERERS[args.format](result.data))
+    return result.exit_code
 
 
 def _add(args) -> int:
     # imported here, not at module level: `oxt --help` and the other commands
     # should not pay for GitPython/YAML/kas
-    from oxt.xen import apply as xen_apply
     from oxt.xen import manifest_io
     from oxt.xen.cache import UpstreamCache
     from oxt.xen.patches import changed_files, queue_name, xsa_number_in_name
+    from oxt.xen.queue import Queued, pin_of, write_queue
     from oxt.xen.upstream import ls_remote
-    from oxt.xen.versions import describe_parts
     checkout = find_checkout(args.root)
     manifest, tracks = manifest_io.load(checkout)
     track = _pick_track(tracks, args.track)
@@ -88,30 +152,19 @@ def _add(args) -> int:
         names.append(queue_name(f))
     if len(set(names)) != len(names):
         raise OxtUserError(f"two files would get the same name under files/xsa/: {names}")
-    xdir = manifest_io.xsa_dir(checkout)
     if not args.no_check:
         remote = args.remote or manifest.remote
         refs = ls_remote(remote)
         with UpstreamCache(args.cache_dir, remote, progress=not args.quiet) as cache:
-            pin = track.srcrev or refs.tags.get(f"RELEASE-{track.version}")
-            base = describe_parts(track.tag or "")[0]
-            base = base if base in refs.tags else None
-            cache.ensure_range(track.branch, refs.branch(track.branch), base_tag=base,
-                               base_commit=refs.tags.get(base) if base else None, tags=[], need=[pin])
+            pin, _ = pin_of(track, refs, cache)
             ok, msg = cache.apply_series(pin, list(args.files))
         if not ok:
             raise OxtUserError(f"XSA-{args.number}: {msg} (on {track.branch} at {pin[:12]}); "
                                "take the advisory's patch for this branch, or pass --no-check")
-    old_files = [xdir / p for p in existing[args.number].patches] if args.number in existing else []
     origin = args.origin or f"https://xenbits.xen.org/xsa/advisory-{args.number}.html"
     entry = XsaEntry(number=args.number, patches=tuple(names), origin=origin)
-    xsas = [x for x in track.xsas if x.number != args.number] + [entry]
-    xsas.sort(key=lambda x: x.number)
-    new_tracks = [t.with_(xsas=tuple(xsas)) if t.branch == track.branch else t for t in tracks]
-    add = {xdir / n: f.read_bytes() for n, f in zip(names, args.files)}
-    remove = [f for f in old_files if f not in add]
-    text = manifest_io.updated_text(manifest, new_tracks, added=set(add), removed=set(remove))
-    warnings, _ = xen_apply.write(checkout, text, remove, add=add)
+    queued = Queued(track.branch, entry, {n: f.read_bytes() for n, f in zip(names, args.files)})
+    warnings, _ = write_queue(checkout, manifest, tracks, [queued], replace=args.replace)
     print(f"queued XSA-{args.number} for {track.branch}: {', '.join(names)}")
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)

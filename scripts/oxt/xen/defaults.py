@@ -10,6 +10,13 @@ import os
 from pathlib import Path
 
 DEFAULT_REMOTE = "https://xenbits.xen.org/git-http/xen.git"
+# The Xen security team's advisory directory (xsa.json, xsaN.meta, advisory-N.txt, patches).
+DEFAULT_FEED = "https://xenbits.xen.org/xsa/"
+# The advisories are clear-signed with the Xen.org security team key ("Xen.org (Xen.org
+# security team) <security@xen.org>", named by the project's security policy), the key
+# that also signs the release tarballs (oxt.xen.tarball.XEN_SIGNING_KEY; a test keeps
+# the two equal).
+XEN_SECURITY_KEY = "23E3222C145F4475FA8060A783FE14C957E82BD9"
 
 # Summary formats of `oxt bump xen --format` (oxt.xen.summary.RENDERERS holds their renderers).
 SUMMARY_FORMATS = ("json", "markdown", "text")
@@ -32,3 +39,8 @@ def default_cache_dir() -> Path:
 def default_download_dir() -> Path:
     """Where tarball mode keeps release tarballs and signatures."""
     return _cache_path("OXT_XEN_DOWNLOADS", "downloads")
+
+
+def default_xsa_cache_dir() -> Path:
+    """Where `xsa sync` keeps the advisory feed (index, .meta, texts, patches), one directory per feed."""
+    return _cache_path("OXT_XSA_CACHE", "xsa")

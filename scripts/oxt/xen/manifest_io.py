@@ -78,7 +78,8 @@ def _track(t) -> Track:
         branch=t.branch, mode=t.mode, srcrev=t.srcrev,
         tag=label if t.mode == GIT else f"RELEASE-{t.version}",
         version=t.version, url=t.url, sha256=t.sha256, license_md5=t.license_md5,
-        xsas=tuple(XsaEntry(number=x.number, patches=tuple(getattr(x, files_key)), origin=x.origin)
+        xsas=tuple(XsaEntry(number=x.number, patches=tuple(getattr(x, files_key)), origin=x.origin,
+                            sources=tuple((s.file, s.url, s.sha256) for s in getattr(x, "sources", ())))
                    for x in t.xsa),
     )
 
@@ -124,6 +125,9 @@ def _xsa_seq(entries):
         files = CommentedSeq(list(x.patches))
         item[_keys()[1]] = files
         item["origin"] = x.origin or f"https://xenbits.xen.org/xsa/advisory-{x.number}.html"
+        if x.sources:
+            item["sources"] = CommentedSeq(
+                [CommentedMap([("file", f), ("url", u), ("sha256", h)]) for f, u, h in x.sources])
         seq.append(item)
     return seq
 
@@ -157,6 +161,15 @@ def _carry_trailing_comment(node, key: str, new_seq) -> None:
     node.yaml_set_comment_before_after_key(following, before="\n".join(lines), indent=token.column)
 
 
+def _sources_changed(node, track: Track) -> bool:
+    """An XSA entry's recorded sources differ from the track's (xsa add --replace, xsa sync)."""
+    old = {int(x["number"]): [(str(s["file"]), str(s["url"]), str(s["sha256"])) for s in (x.get("sources") or [])]
+           for x in (node.get("xsa") or [])}
+    old_files = {int(x["number"]): [str(f) for f in (x.get("patches") or [])] for x in (node.get("xsa") or [])}
+    return any(old.get(x.number) != list(x.sources) or old_files.get(x.number) != list(x.patches)
+               for x in track.xsas)
+
+
 def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path] = frozenset(),
                  removed: set[Path] = frozenset()) -> str:
     """The manifest text with *tracks* written over (or appended to) xen.tracks,
@@ -185,7 +198,7 @@ def updated_text(manifest: ManifestFile, tracks: list[Track], *, added: set[Path
         _set(node, "url", None if git_mode else t.url, after="version")
         _set(node, "sha256", None if git_mode else t.sha256, after="url")
         _set(node, "license_md5", t.license_md5, after="sha256" if not git_mode else pin_key)
-        if old_xsas != [x.number for x in t.xsas] or "xsa" not in node:
+        if old_xsas != [x.number for x in t.xsas] or "xsa" not in node or _sources_changed(node, t):
             new_seq = _xsa_seq(t.xsas)
             _carry_trailing_comment(node, "xsa", new_seq)
             node["xsa"] = new_seq

@@ -17,6 +17,8 @@ class XsaEntry:
     number: int
     patches: tuple[str, ...]  # names under the layer's files/xsa/ directory, in apply order
     origin: str = ""
+    # (file, url, sha256) per patch file when `xsa sync` downloaded them (manifest key `sources`)
+    sources: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,323 @@
+"""What `oxt xsa sync` does with each published advisory, per Xen track:
+pure functions over the feed data, the tracks, the XSAs each track's pin
+already carries upstream and the XSAs already queued.
+
+Two steps, both free of I/O (the caller injects what needs git or the network):
+
+1. :func:`plan` decides per (advisory, track) from the feed alone:
+
+   ============== ==========================================================
+   status          when
+   ============== ==========================================================
+   queue           public, a ``xen`` recipe for exactly the track's version,
+                   every prerequisite queued, carried or queued by this run
+   already-queued  the track's XSA queue has it
+   carried         upstream names it in a commit of the pin (the bump's index)
+   no-patch        no recipe for the track's version ("no patch published
+                   for 4.x"): never a master or other-version set
+   other-tree      a recipe, but only for other trees (qemu-xen, ...)
+   blocked         a prerequisite cannot be queued (embargoed, withdrawn, no
+                   patch for this version, or blocked itself)
+   ============== ==========================================================
+
+   Embargoed and withdrawn advisories, and those without a ``.meta``, get no
+   per-track action at all: they are never touched.
+
+2. :func:`settle` walks each track's queue candidates, prerequisites first,
+   with injected ``fetch`` (the verified patch files), ``carried`` (do they
+   reverse-apply on the pin?) and ``check`` (does the whole XSA series, in
+   the recipe's order, apply on the pin?): each candidate becomes
+   ``queued``, ``carried`` or ``does-not-apply`` (``blocked`` for whatever
+   depends on one that failed). The series engine (issue 12) plugs in as
+   ``check``.
+
+:func:`to_data` turns the result into the report every output format renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from oxt.xen.feed import PUBLIC, IndexEntry, Meta, TreeRecipe
+from oxt.xen.model import Track
+
+QUEUE = "queue"
+QUEUED = "queued"
+ALREADY = "already-queued"
+CARRIED = "carried"
+NO_PATCH = "no-patch"
+OTHER_TREE = "other-tree"
+BLOCKED = "blocked"
+FAILS = "does-not-apply"
+NO_META = "no-meta"
+LISTED = "listed"
+# a person must backport by hand: the run exits 1
+MANUAL = (FAILS, BLOCKED)
+_OK_FOR_DEPENDENTS = (QUEUE, QUEUED, ALREADY, CARRIED)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One advisory on one track."""
+
+    xsa: int
+    track: str
+    version: str
+    status: str
+    note: str = ""
+    recipe: TreeRecipe | None = None
+    upstream: tuple[str, ...] = ()  # commits of the pin that carry it
+    files: tuple = ()  # feed.PatchFile, once fetched
+    prereqs: tuple[int, ...] = ()  # of the recipe for this version
+
+
+@dataclass(frozen=True)
+class AdvisoryPlan:
+    entry: IndexEntry
+    status: str  # listed | embargoed | withdrawn | no-meta
+    meta: Meta | None = None
+    target: bool = True  # selected by the filters, not only pulled in as a prerequisite
+    actions: tuple[Action, ...] = ()
+    signature: str = ""  # of the advisory text, once read
+    version: int | None = None  # the advisory's own version (v1, v2, ...), once read
+
+    @property
+    def number(self) -> int:
+        return self.entry.number
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    advisories: tuple[AdvisoryPlan, ...]
+    order: dict[str, tuple[int, ...]] = field(default_factory=dict)  # track -> candidates, prerequisites first
+
+    def advisory(self, number: int) -> AdvisoryPlan | None:
+        return next((a for a in self.advisories if a.number == number), None)
+
+    def action(self, number: int, track: str) -> Action | None:
+        adv = self.advisory(number)
+        return next((a for a in adv.actions if a.track == track), None) if adv else None
+
+    @property
+    def manual(self) -> list[Action]:
+        return [a for adv in self.advisories for a in adv.actions if a.status in MANUAL]
+
+
+def select(entries: list[IndexEntry], *, since: int | None = None, only: tuple[int, ...] = ()) -> list[IndexEntry]:
+    """The advisories the run is about (before prerequisites are added)."""
+    return [e for e in entries if (not only or e.number in only) and (since is None or e.number >= since)]
+
+
+def prerequisites_to_fetch(entries: list[IndexEntry], metas: dict[int, Meta | None],
+                           tracks: list[Track]) -> set[int]:
+    """Public advisories named as prerequisites for a tracked version whose .meta is not loaded yet."""
+    public = {e.number for e in entries if e.state == PUBLIC}
+    wanted = set()
+    for meta in metas.values():
+        for t in tracks:
+            recipe = meta.recipe(t.series) if meta else None
+            wanted |= set(recipe.prereqs if recipe else ())
+    return {n for n in wanted if n in public and n not in metas}
+
+
+def _unavailable(number: int, entries: dict[int, IndexEntry], metas: dict[int, Meta | None]) -> str | None:
+    entry = entries.get(number)
+    if entry is None:
+        return "not in the feed's index"
+    if entry.state != PUBLIC:
+        return entry.state
+    if metas.get(number) is None:
+        return "no .meta published"
+    return None
+
+
+def _decide(number: int, track: Track, ctx: dict, stack: tuple[int, ...] = ()) -> Action:
+    memo = ctx["memo"]
+    if (number, track.branch) in memo:
+        return memo[(number, track.branch)]
+    version = track.series
+    carried = ctx["carried"].get(track.branch, {})
+    queued = {x.number for x in track.xsas}
+    meta = ctx["metas"].get(number)
+    recipe = meta.recipe(version) if meta else None
+    if number in queued:
+        action = Action(number, track.branch, version, ALREADY, "in the track's XSA queue", recipe=recipe)
+    elif number in carried:
+        action = Action(number, track.branch, version, CARRIED,
+                        f"upstream carries it in the pin ({len(carried[number])} commit(s))",
+                        recipe=recipe, upstream=tuple(carried[number]))
+    elif why := _unavailable(number, ctx["entries"], ctx["metas"]):
+        action = Action(number, track.branch, version, BLOCKED, why)
+    else:
+        action = _decide_recipe(number, track, ctx, stack)
+    memo[(number, track.branch)] = action
+    return action
+
+
+def _decide_recipe(number: int, track: Track, ctx: dict, stack: tuple[int, ...]) -> Action:
+    meta: Meta = ctx["metas"][number]
+    version = track.series
+    recipe = meta.recipe(version)
+    if recipe is None:
+        trees = sorted(meta.recipes.get(version, {}))
+        if trees:
+            return Action(number, track.branch, version, OTHER_TREE,
+                          f"patches for {', '.join(trees)} only, none for xen.git: not handled here")
+        covered = ", ".join(meta.recipes) or "none"
+        return Action(number, track.branch, version, NO_PATCH,
+                      f"no patch published for {version} (the advisory has patches for: {covered}); "
+                      f"check whether {version} is affected and backport by hand if so")
+    if not recipe.patterns:
+        return Action(number, track.branch, version, NO_PATCH, f"the {version} recipe lists no patch file",
+                      recipe=recipe)
+    for p in recipe.prereqs:
+        if p in stack or p == number:
+            return Action(number, track.branch, version, BLOCKED, f"prerequisite cycle through XSA-{p}",
+                          recipe=recipe, prereqs=recipe.prereqs)
+        pre = _decide(p, track, ctx, stack + (number,))
+        if pre.status not in _OK_FOR_DEPENDENTS:
+            reason = pre.note if pre.status in (BLOCKED, NO_PATCH) else pre.status
+            return Action(number, track.branch, version, BLOCKED, f"prerequisite XSA-{p}: {reason}",
+                          recipe=recipe, prereqs=recipe.prereqs)
+    extra = sorted(t for t in meta.recipes.get(version, {}) if t != "xen")
+    note = f"also has patches for {', '.join(extra)}: not handled here" if extra else ""
+    return Action(number, track.branch, version, QUEUE, note, recipe=recipe, prereqs=recipe.prereqs)
+
+
+def _queue_order(track: str, numbers: list[int], memo: dict) -> tuple[int, ...]:
+    """The track's queue candidates, each after its prerequisites (depth first), else by number."""
+    seq: list[int] = []
+
+    def visit(n: int) -> None:
+        action = memo.get((n, track))
+        if action is None or action.status != QUEUE or n in seq:
+            return
+        for p in action.prereqs:
+            visit(p)
+        seq.append(n)
+
+    for n in numbers:
+        visit(n)
+    return tuple(seq)
+
+
+def plan(entries: list[IndexEntry], metas: dict[int, Meta | None], tracks: list[Track],
+         carried: dict[str, dict[int, tuple[str, ...]]], *, since: int | None = None,
+         only: tuple[int, ...] = ()) -> SyncPlan:
+    """Decide every (advisory, track) from the feed alone (see the module docstring)."""
+    by_number = {e.number: e for e in entries}
+    ctx = {"entries": by_number, "metas": metas, "carried": carried, "memo": {}}
+    targets = select(entries, since=since, only=only)
+    advisories: dict[int, AdvisoryPlan] = {}
+    for e in targets:
+        if e.state != PUBLIC:
+            advisories[e.number] = AdvisoryPlan(e, e.state)
+        elif metas.get(e.number) is None:
+            advisories[e.number] = AdvisoryPlan(e, NO_META)
+        else:
+            advisories[e.number] = AdvisoryPlan(e, LISTED, metas[e.number],
+                                                actions=tuple(_decide(e.number, t, ctx) for t in tracks))
+    order = {t.branch: _queue_order(t.branch, sorted(advisories), ctx["memo"]) for t in tracks}
+    # prerequisites pulled in from outside the selection get their own (non-target) entry
+    for t in tracks:
+        for n in order[t.branch]:
+            if n not in advisories:
+                advisories[n] = AdvisoryPlan(by_number[n], LISTED, metas[n], target=False)
+            adv = advisories[n]
+            if not any(a.track == t.branch for a in adv.actions):
+                advisories[n] = replace(adv, actions=adv.actions + (ctx["memo"][(n, t.branch)],))
+    return SyncPlan(tuple(advisories[n] for n in sorted(advisories)), order)
+
+
+def _set(sp: SyncPlan, action: Action) -> SyncPlan:
+    advs = []
+    for adv in sp.advisories:
+        if adv.number == action.xsa:
+            adv = replace(adv, actions=tuple(action if a.track == action.track else a for a in adv.actions))
+        advs.append(adv)
+    return replace(sp, advisories=tuple(advs))
+
+
+def settle(sp: SyncPlan, tracks: list[Track], *,
+           fetch: Callable[[int, TreeRecipe], tuple],
+           carried: Callable[[Track, tuple], bool],
+           check: Callable[[Track, list], tuple[bool, str]],
+           read: Callable[[int], tuple[str, int | None]] | None = None) -> SyncPlan:
+    """Check every queue candidate on its track, prerequisites first.
+
+    ``fetch(xsa, recipe)`` gives the verified patch files; ``carried(track,
+    files)`` whether they reverse-apply on the pin; ``check(track, series)``
+    whether the series — a list of ``(xsa, files)`` in the recipe's order,
+    queued ones included — applies on the pin: ``(ok, message)``.
+    ``read(xsa)`` gives the advisory's (signature status, version) for the report.
+    """
+    fetched: dict[tuple[int, str], tuple] = {}
+    for number in sorted({n for seq in sp.order.values() for n in seq}):
+        adv = sp.advisory(number)
+        if read:
+            signature, version = read(number)
+            sp = replace(sp, advisories=tuple(replace(a, signature=signature, version=version)
+                                              if a.number == number else a for a in sp.advisories))
+        for action in adv.actions:
+            if action.status == QUEUE:
+                fetched[(number, action.track)] = fetch(number, action.recipe)
+    for t in tracks:
+        accepted: list[tuple[int, tuple]] = []
+        for number in sp.order.get(t.branch, ()):
+            action = sp.action(number, t.branch)
+            files = fetched[(number, t.branch)]
+            failed = [p for p in action.prereqs if (pa := sp.action(p, t.branch)) and pa.status in MANUAL]
+            if failed:
+                sp = _set(sp, replace(action, status=BLOCKED, files=files,
+                                      note=f"prerequisite XSA-{failed[0]} is not queued: "
+                                           f"{sp.action(failed[0], t.branch).status}"))
+                continue
+            if carried(t, files):
+                sp = _set(sp, replace(action, status=CARRIED, files=files,
+                                      note="its patches reverse-apply on the pin: upstream carries it "
+                                           "(under a commit message the index does not name)"))
+                continue
+            series = sorted(accepted + [(number, files)], key=lambda x: x[0])
+            ok, message = check(t, series)
+            if ok:
+                accepted.append((number, files))
+                sp = _set(sp, replace(action, status=QUEUED, files=files))
+            else:
+                sp = _set(sp, replace(action, status=FAILS, files=files,
+                                      note=f"{message}; backport it by hand (oxt xsa add {number} FILE…)"))
+    return sp
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def _action_data(a: Action, dry_run: bool) -> dict:
+    status = a.status
+    if status == QUEUED and dry_run:
+        status = "would-queue"
+    return {
+        "track": a.track, "version": a.version, "status": status, "note": a.note,
+        "prerequisites": list(a.prereqs),
+        "published": a.recipe is not None,  # the advisory has a xen.git patch for this version
+        "stable_ref": a.recipe.stable_ref if a.recipe else "",
+        "upstream": list(a.upstream),
+        "patches": [{"file": f.name, "url": f.url, "sha256": f.sha256} for f in a.files],
+    }
+
+
+def to_data(sp: SyncPlan, *, feed: str, dry_run: bool, commit: str | None = None) -> dict:
+    advisories = []
+    for adv in sp.advisories:
+        e = adv.entry
+        advisories.append({
+            "xsa": e.number, "title": e.title, "cves": list(e.cves),
+            "public_time": e.public_time.isoformat() if e.public_time else None,
+            "state": adv.status, "target": adv.target, "signature": adv.signature or None,
+            "advisory_version": adv.version,
+            "tracks": [_action_data(a, dry_run) for a in adv.actions],
+        })
+    queued = [a for adv in sp.advisories for a in adv.actions if a.status == QUEUED]
+    return {"feed": feed, "dry_run": dry_run, "commit": commit, "changed": bool(queued) and not dry_run,
+            "manual": len(sp.manual), "advisories": advisories}
+
