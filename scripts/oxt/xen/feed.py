@@ -62,6 +62,7 @@ INDEX = "xsa.json"
 RECENT_DAYS = 30
 WORKERS = 8
 CHUNK = 1 << 16
+BAR_BYTES = 1 << 20
 
 _SHA256_LINE = re.compile(r"^([0-9a-f]{64})\s+\*?(\S+)\s*$", re.MULTILINE)
 _HEADER = re.compile(r"Xen Security Advisory\s+(?:.*?/\s*)?XSA-(\d+)(?:\s+version\s+(\d+))?", re.IGNORECASE)
@@ -444,8 +445,10 @@ class Feed:
                 return None
             raise FeedError(f"cannot download {url}: {reason}; check the network and --feed") from None
         total = resp.headers.get("Content-Length")
-        progress = DownloadProgress(f"download {name}", int(total) if total else None,
-                                    enabled=self.progress and bar)
+        # a bar only for what can take a while; small files get one line when done
+        big = bool(total) and int(total) > BAR_BYTES
+        progress = DownloadProgress(f"feed: {name}", int(total) if total else None,
+                                    enabled=self.progress and bar and big)
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
         try:
@@ -460,6 +463,8 @@ class Feed:
             Path(tmp).unlink(missing_ok=True)
             raise
         progress.finish()
+        if bar and not big:
+            _Line(enabled=self.progress).draw(f"feed: {name} ({dest.stat().st_size:,} bytes)", final=True)
         last_modified = resp.headers.get("Last-Modified")
         if not last_modified and url.startswith("file:"):
             last_modified = email.utils.formatdate(dest.stat().st_mtime, usegmt=True)

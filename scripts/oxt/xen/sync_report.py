@@ -105,6 +105,8 @@ def _upstream_md(t: dict) -> str:
         return "in the pin: " + ", ".join(f"`{c[:12]}`" for c in t["upstream"])
     if t["status"] == sp_.CARRIED:
         return "in the pin (patches reverse-apply)"
+    if t["status"] == sp_.ALREADY:
+        return "queued, not in the pin"
     ref = t["stable_ref"]
     return f"not in the pin; prepared on `{ref[:12]}`" if ref else "not in the pin"
 
