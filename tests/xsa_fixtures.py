@@ -73,11 +73,15 @@ class FeedServer:
     def __init__(self, root: Path):
         self.root = root
         self.requests: list[str] = []
-        log = self.requests
+        self.statuses: list[tuple[str, int]] = []
+        log, statuses = self.requests, self.statuses
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def log_request(self, code="-", size="-"):
+                statuses.append((self.path, int(code)))
 
             def send_head(self):
                 log.append(self.path)
@@ -85,7 +89,8 @@ class FeedServer:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                                       functools.partial(Handler, directory=str(root)))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
 
     @property
     def url(self) -> str:
