@@ -77,8 +77,8 @@ def _sync_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--track", action="append", default=[], metavar="stable-X.Y",
                    help="only this track (repeat for several; default: every track)")
     p.add_argument("--since", type=int, metavar="N", help="only advisories numbered N or higher")
-    p.add_argument("--xsa", action="append", type=int, default=[], metavar="N",
-                   help="only this advisory (repeatable); its prerequisites come along")
+    p.add_argument("--xsa", action="append", default=[], metavar="N",
+                   help="only this advisory, e.g. 470 or XSA-470 (repeatable); its prerequisites come along")
     p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     p.add_argument("--commit", action="store_true", help="commit the result (one commit; refuses a dirty tree)")
     p.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
@@ -118,7 +118,13 @@ def _sync(args) -> int:
 
     if args.commit and args.dry_run:
         raise OxtUserError("--commit and --dry-run cannot be combined")
-    options = SyncOptions(feed=args.feed, tracks=tuple(args.track), since=args.since, only=tuple(args.xsa),
+    only = []
+    for value in args.xsa:
+        number = value.upper().removeprefix("XSA-").removeprefix("XSA")
+        if not number.isdigit() or int(number) <= 0:
+            raise OxtUserError(f"--xsa {value}: expected an advisory number, e.g. 470 or XSA-470")
+        only.append(int(number))
+    options = SyncOptions(feed=args.feed, tracks=tuple(args.track), since=args.since, only=tuple(only),
                           dry_run=args.dry_run, commit=args.commit, require_signature=args.require_signature,
                           gpg_home=args.gpg_home, key=args.signing_key, remote=args.remote,
                           cache_dir=args.cache_dir, feed_cache=args.feed_cache, refresh=args.refresh,
