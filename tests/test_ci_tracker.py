@@ -10,17 +10,15 @@ checkout's `.venv/bin/oxt` is a wrapper adding `--remote file://…`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import git
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
+from workflow_runner import Runner
 from xen_fixtures import (
     XSA_LATER_TOUCHED,
     XSA_MULTI,
@@ -52,60 +50,6 @@ def step(job: str, step_id: str) -> dict:
         if s.get("id") == step_id:
             return s
     raise AssertionError(f"xen-tracker.yml: job {job} has no step id {step_id}")
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIM blocks."""
-    out, lines = {}, iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delim = line.split("<<", 1)
-            block = []
-            for body in lines:
-                if body == delim:
-                    break
-                block.append(body)
-            else:
-                raise AssertionError(f"unterminated {name}<<{delim} in GITHUB_OUTPUT")
-            out[name] = "\n".join(block)
-        elif line:
-            name, value = line.split("=", 1)
-            out[name] = value
-    return out
-
-
-class Runner:
-    """Runs workflow step scripts in *checkout* the way the Actions runner does."""
-
-    def __init__(self, checkout: Path, tmp: Path):
-        self.checkout = checkout
-        self.tmp = tmp
-
-    def run(self, script: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict, str]:
-        temp = self.tmp / "runner-temp"
-        temp.mkdir(exist_ok=True)
-        output = self.tmp / "github_output"
-        summary = self.tmp / "step_summary"
-        output.write_text("")
-        summary.write_text("")
-        script_file = self.tmp / "step.sh"
-        script_file.write_text(script)
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env.update(RUNNER_TEMP=str(temp), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
-        # GitHub runs `shell: bash` as: bash --noprofile --norc -eo pipefail {0}
-        result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-            cwd=self.checkout,
-            env=full_env,
-            capture_output=True,
-            text=True,
-        )
-        return result, parse_github_output(output.read_text()), summary.read_text()
-
-    @property
-    def body(self) -> str:
-        return (self.tmp / "runner-temp" / "pr-body.md").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from oxt.xen import sync_plan as S
 from oxt.xen.feed import (
     EMBARGOED,

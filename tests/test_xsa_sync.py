@@ -12,7 +12,6 @@ import shutil
 
 import git
 import pytest
-
 import xen_fixtures as F
 import xsa_fixtures as X
 from oxt.cli import main
@@ -82,7 +81,7 @@ class World:
         self.xen_cache = xen_cache
         self.server = None
 
-    def serve(self, *numbers) -> "World":
+    def serve(self, *numbers) -> World:
         keep = {n: self.builder.advisories[n] for n in numbers}
         saved, self.builder.advisories = self.builder.advisories, keep
         try:

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import git
-
 import xen_fixtures as F
 
 FILES = ("event", "sched", "vpmu", "hvm", "xenstore", "libxl", "pygrub", "memory")
 STEPS = (0, 4, 8)  # four lines apart: the hunks of different advisories never share context
 SLOTS = [(f"xen/common/{name}.c", step) for step in STEPS for name in FILES]
-PAST = dt.datetime(2024, 1, 10, 12, 0, tzinfo=dt.timezone.utc)
+PAST = dt.datetime(2024, 1, 10, 12, 0, tzinfo=dt.UTC)
 
 
 # -- gpg ------------------------------------------------------------------------------------------
@@ -96,7 +95,7 @@ class FeedServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/xsa/"
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         self.thread.start()
         return self
 
@@ -260,10 +259,10 @@ class FeedBuilder:
         out.mkdir(parents=True)
         (out / "xsa.json").write_text(json.dumps(self.index(), indent=1))
         for adv in self.advisories.values():
-            if adv.public_time is None or adv.public_time > dt.datetime.now(dt.timezone.utc):
+            if adv.public_time is None or adv.public_time > dt.datetime.now(dt.UTC):
                 continue  # embargoed: nothing of it is published yet
             files: dict[str, bytes] = {}
-            for version, patches in adv.versions.items():
+            for patches in adv.versions.values():
                 for name, text in patches:
                     files[name] = text.encode()
             for trees in adv.other_trees.values():
@@ -286,10 +285,9 @@ class FeedBuilder:
 
 def two_track_checkout(root: Path, upstream: F.Upstream, *, pin_label: str = "pin", xsas=()) -> Path:
     """make_checkout's stable-4.6 plus a stable-4.7 track at RELEASE-4.7.1, rendered and committed."""
-    from ruamel.yaml import YAML
-
     from oxt.render import render
     from oxt.repo import Checkout
+    from ruamel.yaml import YAML
 
     F.make_checkout(root, upstream, xsas=xsas, pin_label=pin_label)
     y = YAML(typ="rt")

@@ -161,7 +161,7 @@ def _number(value) -> int | None:
 
 def parse_time(text: str) -> dt.datetime:
     """``2026-01-14T12:00:00Z`` / ``2013-06-03 16:18`` (UTC when no zone is given)."""
-    when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    when = dt.datetime.fromisoformat(text.strip())  # "Z" is understood since Python 3.11
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
@@ -381,7 +381,7 @@ class Feed:
         self._lock = threading.Lock()
         self._lock_fh = None
 
-    def __enter__(self) -> "Feed":
+    def __enter__(self) -> Feed:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._lock_fh = open(self.dir / ".lock", "w")
         fcntl.flock(self._lock_fh, fcntl.LOCK_EX)
