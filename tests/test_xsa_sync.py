@@ -391,3 +391,59 @@ def test_file_feed_works_like_http(world):
     entry = world.manifest()["stable-4.7"]["xsa"][0]
     assert entry["origin"] == "https://xenbits.xen.org/xsa/advisory-470.html"
     assert entry["sources"][0]["url"] == world.feed_dir.as_uri() + "/xsa470-4.7.patch"
+
+
+# -- the manifest keeps what sync recorded ----------------------------------------------------------
+
+
+def test_a_bump_that_drops_an_xsa_keeps_the_sources_of_the_others(world, upstream, tmp_path, capsys):
+    co = X.two_track_checkout(tmp_path / "co2", upstream, xsas=(F.XSA_ONE, F.XSA_PENDING))
+    world.checkout = co
+    world.serve(470)
+    code, _, err = world.sync("--track", "stable-4.6")
+    assert code == 0, err
+    recorded = next(x for x in world.manifest()["stable-4.6"]["xsa"] if x["number"] == 470)["sources"]
+    code = main(["--root", str(co), "bump", "xen", "--track", "stable-4.6", "-q", "--remote", upstream.url,
+                 "--cache-dir", str(world.xen_cache)])
+    assert code == 0, capsys.readouterr().err
+    queue = world.manifest()["stable-4.6"]["xsa"]
+    assert [x["number"] for x in queue] == [F.XSA_PENDING, 470], "XSA-245 is upstream now: dropped"
+    assert queue[1]["sources"] == recorded
+
+
+def test_manifest_sources_are_validated(checkout):
+    from oxt import manifest as mf
+    from oxt.repo import Checkout
+
+    path = checkout / "recipes-templates" / "manifest.yml"
+    good = path.read_text()
+    entry = "          origin: https://xenbits.xen.org/xsa/advisory-300.html\n"
+    assert entry in good
+    cases = {
+        "- file: other.patch\n  url: https://x.invalid/other.patch\n  sha256: " + "a" * 64: "'other.patch' is not one of",
+        "- file: xsa300.patch\n  url: ftp://x.invalid/xsa300.patch\n  sha256: " + "a" * 64: "is not a URL",
+        "- file: xsa300.patch\n  url: https://x.invalid/xsa300.patch\n  sha256: abc": "is not a sha256",
+        "- file: xsa300.patch\n  url: https://x.invalid/xsa300.patch": "missing key 'sha256'",
+    }
+    for sources, expected in cases.items():
+        block = "          sources:\n" + "".join(f"            {line}\n" for line in sources.splitlines())
+        with pytest.raises(mf.ConfigError, match=expected):
+            mf.parse_manifest(good.replace(entry, entry + block), Checkout(checkout))
+    ok = "          sources:\n            - file: xsa300.patch\n              url: file:///srv/xsa/xsa300.patch\n" \
+         f"              sha256: {'b' * 64}\n"
+    track = next(t for t in mf.parse_manifest(good.replace(entry, entry + ok), Checkout(checkout)).xen.tracks
+                 if t.branch == "stable-4.6")
+    assert track.xsa[0].sources == (mf.XsaSource("xsa300.patch", "file:///srv/xsa/xsa300.patch", "b" * 64),)
+
+
+def test_xsa_add_replace_with_other_file_names(world, upstream, tmp_path):
+    """--replace with files named differently rewrites the entry (the old files go)."""
+    src = tmp_path / "adv" / f"xsa{F.XSA_PENDING}-v2.patch"
+    src.parent.mkdir()
+    src.write_text((upstream.patches / f"xsa{F.XSA_PENDING}.patch").read_text())
+    code = main(["--root", str(world.checkout), "xsa", "add", str(F.XSA_PENDING), str(src), "--replace",
+                 "--track", "stable-4.6", "--no-check"])
+    assert code == 0, world.capsys.readouterr().err
+    entry = world.manifest()["stable-4.6"]["xsa"][0]
+    assert entry["patches"] == [f"xsa{F.XSA_PENDING}-v2.patch"]
+    assert not (world.checkout / XSA_DIR / f"xsa{F.XSA_PENDING}.patch").exists()
