@@ -246,8 +246,8 @@ def test_settle_checks_the_series_in_order_and_blocks_dependents_of_a_failure():
 
     def check(track, series):
         series_seen.append([n for n, _ in series])
-        return (False, "xsa800-4.19-xen.patch: patch does not apply") if series[-1][0] == 800 or \
-            any(n == 800 for n, _ in series) else (True, "")
+        bad = [n for n, _ in series if n in (800, 803)]  # 803 is already applied upstream
+        return (False, f"xsa{bad[0]}-4.19-xen.patch: patch does not apply") if bad else (True, "")
 
     def fetch(n, recipe):
         return (PatchFile(recipe.patterns[0], URL + recipe.patterns[0], Path("/nonexistent"), "0" * 64),)
@@ -258,7 +258,8 @@ def test_settle_checks_the_series_in_order_and_blocks_dependents_of_a_failure():
                             (802, "stable-4.19"): S.QUEUED, (803, "stable-4.19"): S.CARRIED}
     assert sp.action(800, "stable-4.19").note.startswith("xsa800-4.19-xen.patch: patch does not apply; backport")
     assert sp.action(801, "stable-4.19").note == "prerequisite XSA-800 is not queued: does-not-apply"
-    assert series_seen == [[800], [802]], "801 never checked: its prerequisite failed"
+    # all at once first; then one by one: 801 never checked (its prerequisite failed)
+    assert series_seen == [[800, 801, 802, 803], [800], [802], [802, 803]]
     assert [a.xsa for a in sp.manual] == [800, 801]
     data = S.to_data(sp, feed=URL, dry_run=True)
     assert data["manual"] == 2
@@ -271,3 +272,18 @@ def test_the_pinned_signing_key_is_the_one_of_the_release_tarballs():
     from oxt.xen.tarball import XEN_SIGNING_KEY
 
     assert XEN_SECURITY_KEY == XEN_SIGNING_KEY and len(XEN_SECURITY_KEY) == 40
+
+
+def test_settle_checks_everything_at_once_when_it_applies():
+    entries = [entry(n) for n in (900, 901, 902)]
+    metas = {900: meta(900), 901: meta(901, prereqs=(900,)), 902: meta(902)}
+    sp = S.plan(entries, metas, [T19, T20], {})
+    calls = []
+
+    def fetch(n, recipe):
+        return (PatchFile(recipe.patterns[0], URL + recipe.patterns[0], Path("/nonexistent"), "0" * 64),)
+
+    sp = S.settle(sp, [T19, T20], fetch=fetch, carried=lambda t, f: pytest.fail("nothing failed to apply"),
+                  check=lambda t, series: calls.append((t.branch, [n for n, _ in series])) or (True, ""))
+    assert calls == [("stable-4.19", [900, 901, 902])], "one check for the track; 4.20 has no candidate"
+    assert {s for (n, t), s in statuses(sp).items() if t == "stable-4.19"} == {S.QUEUED}

@@ -518,6 +518,8 @@ class Feed:
         text, signed = cleartext(raw)
         if not signed:
             signature = "unsigned"
+        elif cached := self._verified(name, raw, key):
+            signature, text = cached
         else:
             try:
                 ok, detail, verified = verify_clearsigned(path, key=key, gpg_home=gpg_home)
@@ -525,10 +527,28 @@ class Feed:
                 self._forget(name, path)  # never keep a tampered file in the cache
                 raise
             signature = f"verified ({detail})" if ok else f"not checked: {detail}"
-            text = verified if ok else text
+            if ok:
+                text = verified
+                self._remember_verified(name, raw, key, detail, verified)
         if require_signature and not signature.startswith("verified"):
             raise FeedError(f"--require-signature: {self.url(name)} is {signature.removeprefix('not checked: ')}")
         return parse_advisory(text, entry.number, self.url(name), signature)
+
+    # gpg takes tens of milliseconds a call: a text already verified (same bytes, same
+    # key) keeps its verdict and signed part; --refresh verifies again
+    def _verified(self, name: str, raw: str, key: str) -> tuple[str, str] | None:
+        mark = self._state.get(name, {}).get("verified", "")
+        signed = self.dir / "verified" / name
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        if self.refresh or not signed.is_file() or not mark.startswith(f"{digest}:{key.upper()}:"):
+            return None
+        return f"verified ({mark.rsplit(':', 1)[1]})", signed.read_text(encoding="utf-8")
+
+    def _remember_verified(self, name: str, raw: str, key: str, fpr: str, text: str) -> None:
+        atomic_write(self.dir / "verified" / name, text)
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        with self._lock:
+            self._state.setdefault(name, {})["verified"] = f"{digest}:{key.upper()}:{fpr}"
 
     def _forget(self, name: str, path: Path) -> None:
         path.unlink(missing_ok=True)

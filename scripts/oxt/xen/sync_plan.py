@@ -23,13 +23,15 @@ Two steps, both free of I/O (the caller injects what needs git or the network):
    Embargoed and withdrawn advisories, and those without a ``.meta``, get no
    per-track action at all: they are never touched.
 
-2. :func:`settle` walks each track's queue candidates, prerequisites first,
-   with injected ``fetch`` (the verified patch files), ``carried`` (do they
-   reverse-apply on the pin?) and ``check`` (does the whole XSA series, in
-   the recipe's order, apply on the pin?): each candidate becomes
-   ``queued``, ``carried`` or ``does-not-apply`` (``blocked`` for whatever
-   depends on one that failed). The series engine (issue 12) plugs in as
-   ``check``.
+2. :func:`settle` checks each track's queue candidates with injected
+   ``fetch`` (the verified patch files), ``check`` (does the whole XSA
+   series, in the recipe's order, apply on the pin?) and ``carried`` (do
+   these patches reverse-apply on the pin?). First everything at once (one
+   check: the usual case); if that fails, one by one, prerequisites first,
+   and a patch that does not apply is tested in reverse: each candidate
+   becomes ``queued``, ``carried`` or ``does-not-apply`` (``blocked`` for
+   whatever depends on one that failed). The series engine (issue 12) plugs
+   in as ``check``.
 
 :func:`to_data` turns the result into the report every output format renders.
 """
@@ -244,12 +246,13 @@ def settle(sp: SyncPlan, tracks: list[Track], *,
            carried: Callable[[Track, tuple], bool],
            check: Callable[[Track, list], tuple[bool, str]],
            read: Callable[[int], tuple[str, int | None]] | None = None) -> SyncPlan:
-    """Check every queue candidate on its track, prerequisites first.
+    """Check every queue candidate on its track (see the module docstring).
 
-    ``fetch(xsa, recipe)`` gives the verified patch files; ``carried(track,
-    files)`` whether they reverse-apply on the pin; ``check(track, series)``
-    whether the series — a list of ``(xsa, files)`` in the recipe's order,
-    queued ones included — applies on the pin: ``(ok, message)``.
+    ``fetch(xsa, recipe)`` gives the verified patch files; ``check(track,
+    series)`` whether the series — a list of ``(xsa, files)`` in the
+    recipe's order (by number), to be merged with the track's queue —
+    applies on the pin: ``(ok, message)``; ``carried(track, files)``
+    whether files that do not apply reverse-apply on the pin.
     ``read(xsa)`` gives the advisory's (signature status, version) for the report.
     """
     fetched: dict[tuple[int, str], tuple] = {}
@@ -263,8 +266,14 @@ def settle(sp: SyncPlan, tracks: list[Track], *,
             if action.status == QUEUE:
                 fetched[(number, action.track)] = fetch(number, action.recipe)
     for t in tracks:
+        order = sp.order.get(t.branch, ())
+        whole = sorted((n, fetched[(n, t.branch)]) for n in order)
+        if whole and check(t, whole)[0]:  # the common case, one check: everything applies
+            for n, files in whole:
+                sp = _set(sp, replace(sp.action(n, t.branch), status=QUEUED, files=files))
+            continue
         accepted: list[tuple[int, tuple]] = []
-        for number in sp.order.get(t.branch, ()):
+        for number in order:
             action = sp.action(number, t.branch)
             files = fetched[(number, t.branch)]
             failed = [p for p in action.prereqs if (pa := sp.action(p, t.branch)) and pa.status in MANUAL]
@@ -273,16 +282,14 @@ def settle(sp: SyncPlan, tracks: list[Track], *,
                                       note=f"prerequisite XSA-{failed[0]} is not queued: "
                                            f"{sp.action(failed[0], t.branch).status}"))
                 continue
-            if carried(t, files):
-                sp = _set(sp, replace(action, status=CARRIED, files=files,
-                                      note="its patches reverse-apply on the pin: upstream carries it "
-                                           "(under a commit message the index does not name)"))
-                continue
-            series = sorted(accepted + [(number, files)], key=lambda x: x[0])
-            ok, message = check(t, series)
+            ok, message = check(t, sorted([*accepted, (number, files)]))
             if ok:
                 accepted.append((number, files))
                 sp = _set(sp, replace(action, status=QUEUED, files=files))
+            elif carried(t, files):  # an applied patch cannot apply again: is that why?
+                sp = _set(sp, replace(action, status=CARRIED, files=files,
+                                      note="its patches reverse-apply on the pin: upstream carries it "
+                                           "(under a commit message the index does not name)"))
             else:
                 sp = _set(sp, replace(action, status=FAILS, files=files,
                                       note=f"{message}; backport it by hand (oxt xsa add {number} FILE…)"))
