@@ -880,6 +880,17 @@ def xsa_tracker_problems(wfs: dict) -> list[str]:
     listing = [a for a in _oxt_argvs(_xsa_steps(wfs, "advisories")) if a[:2] == ["xsa", "sync"]]
     if not listing or any("--dry-run" not in a or "--json" not in a for a in listing):
         found.append("xsa-tracker: the list job does not run `oxt xsa sync --dry-run --json`")
+    from oxt.xen.defaults import XEN_SECURITY_KEY
+
+    for job_id in ("advisories", "advisory"):
+        steps = _xsa_steps(wfs, job_id)
+        syncs = [i for i, s in enumerate(steps) if any(a[:2] == ["xsa", "sync"] for a in _oxt_argvs([s]))]
+        keys = [i for i, s in enumerate(steps) if "--recv-keys" in s.get("run", "")
+                and (s.get("env") or {}).get("XEN_SECURITY_KEY") == XEN_SECURITY_KEY]
+        if any("--require-signature" not in a for a in _oxt_argvs(steps) if a[:2] == ["xsa", "sync"]):
+            found.append(f"xsa-tracker:{job_id}: advisories are used without --require-signature")
+        if not keys or (syncs and keys[0] > syncs[0]):
+            found.append(f"xsa-tracker:{job_id}: the pinned Xen.org security team key is not imported first")
     prs = list(create_pr_steps(data))
     if len(prs) != 1:
         return found + ["xsa-tracker: expected one pull-request step"]
@@ -937,6 +948,11 @@ def _xsa_edit_run(w: dict, job: str, prefix: str, old: str, new: str) -> None:
     (lambda w: _xsa_edit_run(w, "advisories", "Advisories that need", "--dry-run ", ""), "list job does not run"),
     (lambda w: _xsa_edit_run(w, "advisory", "oxt xsa sync", "--commit ", ""), "--commit --format"),
     (lambda w: _xsa_job(w).pop("if"), "empty list of advisories"),
+    (lambda w: _xsa_edit_run(w, "advisory", "oxt xsa sync", " --require-signature", ""), "without --require-signature"),
+    (lambda w: _xsa_step(w, "advisories", "Import the Xen.org")["env"].update({"XEN_SECURITY_KEY": "0" * 40}),
+     "advisories: the pinned Xen.org security team key is not imported"),
+    (lambda w: _xsa_job(w)["steps"].remove(_xsa_step(w, "advisory", "Import the Xen.org")),
+     "advisory: the pinned Xen.org security team key is not imported"),
     (lambda w: _xsa_job(w)["steps"].remove(_xsa_step(w, "advisory", "A track needs")), "never fails the job"),
     (lambda w: _xsa_job(w)["steps"].insert(3, _xsa_job(w)["steps"].pop(
         _xsa_job(w)["steps"].index(_xsa_step(w, "advisory", "A track needs")))), "before the pull request is up"),
