@@ -1,6 +1,7 @@
 """Xen upstream tracking: resolve refs, keep a shallow cache of xen.git, find
 the XSAs a range of commits carries, decide what happens to queued XSA
-patches, fetch release tarballs, and plan/apply a `bump xen`.
+patches, fetch release tarballs, plan/apply a `bump xen`, and queue the
+published advisories (`xsa sync`).
 
 One job per module:
 
@@ -17,4 +18,9 @@ One job per module:
 - :mod:`.summary`   bump result -> text / markdown / json
 - :mod:`.commit`    the one git commit in this repository
 - :mod:`.manifest_io` reading/writing tracks through the manifest API
+- :mod:`.queue`     the one write path of XSA patches (`xsa add`, `xsa sync`)
+- :mod:`.feed`      the security team's advisory feed: index, .meta, signed text, patches
+- :mod:`.sync_plan` `xsa sync` decisions per advisory and track (pure functions)
+- :mod:`.sync`      `xsa sync` itself: feed -> plan -> checks on the pins -> queue
+- :mod:`.sync_report` its text / markdown / json reports and commit message
 """
