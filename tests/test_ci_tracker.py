@@ -18,7 +18,7 @@ import git
 import pytest
 import yaml
 from conftest import REPO_ROOT
-from workflow_runner import Runner
+from workflow_runner import Runner, install_oxt
 from xen_fixtures import (
     XSA_LATER_TOUCHED,
     XSA_MULTI,
@@ -69,12 +69,7 @@ def tracker(request, tmp_path, upstream, monkeypatch):
     # The workflow calls .venv/bin/oxt (installed by `make`); here it is this
     # interpreter's oxt pointed at the fixture remote. .venv is untracked, as
     # in a real checkout (.gitignore).
-    wrapper = checkout / ".venv" / "bin" / "oxt"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nexec "{OXT}" "$@" --remote "{upstream.url}"\n')
-    wrapper.chmod(0o755)
-    (wrapper.parent / "python").symlink_to(sys.executable)
-    (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
+    install_oxt(checkout, "--remote", upstream.url)
     monkeypatch.setenv("OXT_XEN_CACHE", str(tmp_path / "cache" / "xen.git"))
     monkeypatch.setenv("OXT_XEN_DOWNLOADS", str(tmp_path / "cache" / "downloads"))
     return Runner(checkout, tmp_path)

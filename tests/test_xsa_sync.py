@@ -34,10 +34,8 @@ def signer(tmp_path_factory):
     if not GPG:
         yield None, None
         return
-    home = tmp_path_factory.mktemp("xsa-gpg") / "g"
-    fpr = X.make_gpg_home(home)
-    yield home, fpr
-    X.stop_gpg_agent(home)
+    with X.signing_key(tmp_path_factory.mktemp("xsa-gpg") / "g") as key:
+        yield key
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import xen_fixtures as F
 import xsa_fixtures as X
 import yaml
 from conftest import REPO_ROOT
-from workflow_runner import Runner
+from workflow_runner import Runner, install_oxt
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "xsa-tracker.yml"
 OXT = Path(sys.executable).parent / "oxt"
@@ -49,10 +49,8 @@ def upstream(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def signer(tmp_path_factory):
-    home = tmp_path_factory.mktemp("xsa-tr-gpg") / "g"
-    fpr = X.make_gpg_home(home)
-    yield home, fpr
-    X.stop_gpg_agent(home)
+    with X.signing_key(tmp_path_factory.mktemp("xsa-tr-gpg") / "g") as key:
+        yield key
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +86,8 @@ def template(upstream, tmp_path_factory):
 def tracker(template, upstream, feed, signer, tmp_path, monkeypatch):
     checkout = tmp_path / "meta-openxt"
     shutil.copytree(template, checkout)
-    wrapper = checkout / ".venv" / "bin" / "oxt"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nexec "{OXT}" "$@" --remote "{upstream.url}" --feed "{feed.url}" '
-                       f'--gpg-home "{signer[0]}" --signing-key {signer[1]}\n')
-    wrapper.chmod(0o755)
-    (wrapper.parent / "python").symlink_to(sys.executable)
-    (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
+    install_oxt(checkout, "--remote", upstream.url, "--feed", feed.url, "--gpg-home", str(signer[0]),
+                "--signing-key", signer[1])
     monkeypatch.setenv("OXT_XEN_CACHE", str(tmp_path / "cache" / "xen.git"))
     monkeypatch.setenv("OXT_XSA_CACHE", str(tmp_path / "cache" / "xsa"))
     return Runner(checkout, tmp_path)

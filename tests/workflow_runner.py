@@ -6,7 +6,9 @@ Used by the tests of the scheduled bots (xen-tracker, xsa-tracker)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -63,3 +65,17 @@ class Runner:
     @property
     def body(self) -> str:
         return (self.tmp / "runner-temp" / "pr-body.md").read_text()
+
+
+def install_oxt(checkout: Path, *extra: str) -> Path:
+    """The checkout's ``.venv/bin/oxt`` (what ``make`` installs, what the workflows run):
+    this interpreter's oxt with *extra* arguments appended (a fixture remote, feed, ...),
+    and ``.venv/bin/python``; .venv stays untracked, as in a real checkout."""
+    wrapper = checkout / ".venv" / "bin" / "oxt"
+    wrapper.parent.mkdir(parents=True)
+    oxt = Path(sys.executable).parent / "oxt"
+    wrapper.write_text(f'#!/bin/sh\nexec "{oxt}" "$@" {shlex.join(extra)}\n')
+    wrapper.chmod(0o755)
+    (wrapper.parent / "python").symlink_to(sys.executable)
+    (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
+    return wrapper

@@ -15,6 +15,7 @@ RELEASE-4.7.1).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -49,6 +50,16 @@ def make_gpg_home(home: Path) -> str:
     out = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys"], env=env, check=True,
                          capture_output=True, text=True).stdout
     return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
+
+
+@contextlib.contextmanager
+def signing_key(home: Path):
+    """(gpg home, fingerprint) of a fresh signing key; its agent stopped afterwards."""
+    fpr = make_gpg_home(home)
+    try:
+        yield home, fpr
+    finally:
+        stop_gpg_agent(home)
 
 
 def stop_gpg_agent(home: Path) -> None:

@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from oxt.errors import OxtUserError
-from oxt.fsutil import atomic_write
+from oxt.fsutil import ShortRead, atomic_write, atomic_write_stream
 from oxt.xen.defaults import DEFAULT_FEED, XEN_SECURITY_KEY, default_xsa_cache_dir
 from oxt.xen.progress import DownloadProgress, _Line
 
@@ -449,19 +449,11 @@ class Feed:
         big = bool(total) and int(total) > BAR_BYTES
         progress = DownloadProgress(f"feed: {name}", int(total) if total else None,
                                     enabled=self.progress and bar and big)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
         try:
-            with os.fdopen(fd, "wb") as out, resp:
-                while chunk := resp.read(CHUNK):
-                    out.write(chunk)
-                    progress.advance(len(chunk))
-            if total and os.path.getsize(tmp) != int(total):
-                raise FeedError(f"download of {url} was cut short ({os.path.getsize(tmp)} of {total} bytes); rerun")
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            with resp:
+                atomic_write_stream(dest, resp, expected=int(total) if total else None, on_chunk=progress.advance)
+        except ShortRead as err:
+            raise FeedError(f"download of {url} was cut short ({err}); rerun") from None
         progress.finish()
         if bar and not big:
             _Line(enabled=self.progress).draw(f"feed: {name} ({dest.stat().st_size:,} bytes)", final=True)

@@ -20,7 +20,7 @@ from oxt.errors import OxtUserError
 from oxt.repo import Checkout
 from oxt.xen import manifest_io
 from oxt.xen import sync_plan as sp_
-from oxt.xen.feed import DEFAULT_FEED, WITHDRAWN, XEN_SECURITY_KEY, Feed
+from oxt.xen.feed import DEFAULT_FEED, PUBLIC, WITHDRAWN, XEN_SECURITY_KEY, Feed
 from oxt.xen.model import GIT, Track, XsaEntry
 from oxt.xen.patches import changed_files, queue_name
 
@@ -148,7 +148,7 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
     with Feed(options.feed, cache_dir=options.feed_cache, progress=options.progress, refresh=options.refresh,
               now=options.now) as feed:
         entries = feed.index()
-        targets = [e for e in sp_.select(entries, since=options.since, only=options.only) if e.state == "public"]
+        targets = [e for e in sp_.select(entries, since=options.since, only=options.only) if e.state == PUBLIC]
         metas = feed.metas(targets)
         while more := sp_.prerequisites_to_fetch(entries, metas, tracks):
             metas.update(feed.metas([e for e in entries if e.number in more]))
