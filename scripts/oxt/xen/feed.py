@@ -57,11 +57,11 @@ from oxt.errors import OxtUserError
 from oxt.fsutil import ShortRead, atomic_write, atomic_write_stream
 from oxt.xen.defaults import DEFAULT_FEED, XEN_SECURITY_KEY, default_xsa_cache_dir
 from oxt.xen.progress import DownloadProgress, _Line
+from oxt.xen.tarball import sha256_of
 
 INDEX = "xsa.json"
 RECENT_DAYS = 30
 WORKERS = 8
-CHUNK = 1 << 16
 BAR_BYTES = 1 << 20
 
 _SHA256_LINE = re.compile(r"^([0-9a-f]{64})\s+\*?(\S+)\s*$", re.MULTILINE)
@@ -554,9 +554,9 @@ class Feed:
         for name in expand(recipe.patterns, list(advisory.sha256), where):
             want = advisory.sha256[name]
             path = self.dir / "files" / name
-            if not (path.is_file() and _sha256(path) == want):
+            if not (path.is_file() and sha256_of(path) == want):
                 path = self._fetch(name, revalidate=True, bar=True)
-                got = _sha256(path)
+                got = sha256_of(path)
                 if got != want:
                     self._forget(name, path)
                     raise FeedError(f"{self.url(name)}: sha256 {got} is not the {want} that advisory-"
@@ -564,10 +564,3 @@ class Feed:
             out.append(PatchFile(name, self.url(name), path, want))
         return out
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
