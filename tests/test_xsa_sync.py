@@ -79,14 +79,17 @@ class World:
         self.xen_cache = xen_cache
         self.server = None
 
-    def serve(self, *numbers) -> World:
-        keep = {n: self.builder.advisories[n] for n in numbers}
+    def serve(self, *numbers, changed: dict | None = None) -> World:
+        """Serve these advisories (*changed*: number -> another Advisory to publish instead)."""
+        if self.server:  # publish anew at the same address
+            self.server.__exit__()
+        keep = {n: (changed or {}).get(n, self.builder.advisories[n]) for n in numbers}
         saved, self.builder.advisories = self.builder.advisories, keep
         try:
             self.feed_dir = self.builder.write(self.tmp / "www")
         finally:
             self.builder.advisories = saved
-        self.server = X.FeedServer(self.tmp / "www").__enter__()
+        self.server = X.FeedServer(self.tmp / "www", port=self.server.port if self.server else 0).__enter__()
         return self
 
     def close(self):
@@ -256,6 +259,25 @@ def test_carried_upstream_by_commit_message_or_by_reverse_apply(upstream, signer
         assert F.tree_snapshot(co) == before
     finally:
         w.close()
+
+
+def test_an_advisory_that_publishes_other_patches_after_queueing_is_reported(world):
+    import dataclasses
+
+    world.serve(470)
+    assert world.sync()[0] == 0
+    before = F.tree_snapshot(world.checkout)
+    old = world.builder.advisories[470]
+    v3 = dataclasses.replace(old, extra={"version": 3}, versions={
+        "4.6": old.versions["4.6"],
+        "4.7": [("xsa470-4.7.patch", world.builder.patch(470, "4.7", X.SLOTS[0], suffix="_v3"))]})
+    world.serve(470, changed={470: v3})
+    code, out, err = world.sync()
+    assert code == 1, err
+    row = next(line for line in out.splitlines() if line.startswith("XSA-470"))
+    assert "stable-4.7  updated" in row and "oxt xsa add 470 FILE… --replace" in row
+    assert "XSA-470  stable-4.6" not in out, "4.6's patch did not change"
+    assert F.tree_snapshot(world.checkout) == before
 
 
 def test_dry_run_markdown_is_the_pull_request_body(world):

@@ -80,7 +80,7 @@ def clearsign(text: str, home: Path | None) -> str:
 class FeedServer:
     """Serves *root* on 127.0.0.1; ``requests`` lists every path asked for."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, port: int = 0):
         self.root = root
         self.requests: list[str] = []
         self.statuses: list[tuple[str, int]] = []
@@ -97,14 +97,19 @@ class FeedServer:
                 log.append(self.path)
                 return super().send_head()
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
                                                       functools.partial(Handler, directory=str(root)))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                                        daemon=True)
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/xsa/"
+        return f"http://127.0.0.1:{self.port}/xsa/"
 
     def __enter__(self) -> FeedServer:
         self.thread.start()

@@ -3,8 +3,9 @@
 
 Reads the report of `oxt xsa sync --dry-run --json` and prints a JSON array
 of the advisory numbers that need something on some track: a patch that
-would be queued, or one that needs a manual backport (does not apply, or a
-prerequisite cannot be queued). Advisories already queued, carried upstream
+would be queued, or one that needs a person (does not apply, a prerequisite
+cannot be queued, or the advisory now publishes other patches than the
+queued ones). Advisories already queued, carried upstream
 or without a patch for the tracked versions get no job. A markdown summary
 of the decision goes to the file given second (the job summary).
 
@@ -17,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-NEEDS_A_JOB = ("would-queue", "does-not-apply", "blocked")
+NEEDS_A_JOB = ("would-queue", "does-not-apply", "blocked", "updated")
 
 
 def advisories_to_act_on(report: dict) -> list[int]:

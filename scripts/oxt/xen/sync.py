@@ -155,7 +155,8 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
         upstream_tracks = _needs_upstream(metas, tracks)
         if not upstream_tracks:
             sp = sp_.plan(entries, metas, tracks, {}, since=options.since, only=options.only)
-            return _finish(sp, feed, options, None, 0)
+            sp = _updates(sp, feed, tracks, options)
+            return _finish(sp, feed, options, None, 1 if sp.manual else 0)
         from oxt.xen.cache import UpstreamCache
         from oxt.xen.upstream import ls_remote
 
@@ -174,6 +175,7 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
                             fetch=lambda n, recipe: tuple(feed.patches(texts[n], recipe)),
                             carried=up.reverse_applies, check=up.series_applies,
                             read=lambda n: (texts[n].signature, texts[n].version))
+        sp = _updates(sp, feed, tracks, options)
         existing = {t.branch: {p for x in t.xsas for p in x.patches} for t in all_tracks}
         additions = _queued_entries(sp, feed, existing)
         sha = None
@@ -185,6 +187,26 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
                 sha = make_commit(repo, checkout.root, xen_apply.touched_paths(checkout) + touched,
                                   commit_message(sp))
         return _finish(sp, feed, options, sha, 1 if sp.manual else 0)
+
+
+def _updates(sp: sp_.SyncPlan, feed: Feed, tracks: list[Track], options: SyncOptions) -> sp_.SyncPlan:
+    """Compare what sync queued earlier (the manifest's sources) with what the advisory
+    publishes now; texts come from the cache unless the advisory changed or is recent."""
+    from oxt.xen.feed import expand
+
+    recorded = {(x.number, t.branch) for t in tracks for x in t.xsas if x.sources}
+    published: dict[tuple[int, str], tuple[str, ...]] = {}
+    for adv in sp.advisories:
+        for a in adv.actions:
+            if a.status == sp_.ALREADY and (a.xsa, a.track) in recorded and a.recipe:
+                text = feed.advisory(adv.entry, key=options.key, gpg_home=options.gpg_home,
+                                     require_signature=options.require_signature)
+                names = expand(a.recipe.patterns, list(text.sha256), f"XSA-{a.xsa} {a.version} patches")
+                published[(a.xsa, a.track)] = tuple(text.sha256[n] for n in names)
+                if not adv.signature:
+                    sp = replace(sp, advisories=tuple(replace(x, signature=text.signature, version=text.version)
+                                                      if x.number == adv.number else x for x in sp.advisories))
+    return sp_.mark_updates(sp, tracks, published)
 
 
 def _finish(sp: sp_.SyncPlan, feed: Feed, options: SyncOptions, sha: str | None, code: int) -> SyncResult:

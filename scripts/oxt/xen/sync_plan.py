@@ -54,8 +54,9 @@ BLOCKED = "blocked"
 FAILS = "does-not-apply"
 NO_META = "no-meta"
 LISTED = "listed"
-# a person must backport by hand: the run exits 1
-MANUAL = (FAILS, BLOCKED)
+UPDATED = "updated"  # queued, but the advisory now publishes other patches
+# a person must backport (or re-queue) by hand: the run exits 1
+MANUAL = (FAILS, BLOCKED, UPDATED)
 _OK_FOR_DEPENDENTS = (QUEUE, QUEUED, ALREADY, CARRIED)
 
 
@@ -293,6 +294,24 @@ def settle(sp: SyncPlan, tracks: list[Track], *,
             else:
                 sp = _set(sp, replace(action, status=FAILS, files=files,
                                       note=f"{message}; backport it by hand (oxt xsa add {number} FILE…)"))
+    return sp
+
+
+def mark_updates(sp: SyncPlan, tracks: list[Track], published: dict[tuple[int, str], tuple[str, ...]]) -> SyncPlan:
+    """Queued advisories whose published patches (sha256s, by (xsa, track)) are no longer
+    the ones recorded in the manifest's ``sources`` when they were queued: ``updated``."""
+    by_branch = {t.branch: t for t in tracks}
+    for adv in sp.advisories:
+        for action in adv.actions:
+            now = published.get((action.xsa, action.track))
+            entry = next((x for x in by_branch[action.track].xsas if x.number == action.xsa), None)
+            if action.status != ALREADY or now is None or not entry or not entry.sources:
+                continue
+            if sorted(now) != sorted(sha for _, _, sha in entry.sources):
+                sp = _set(sp, replace(action, status=UPDATED,
+                                      note=f"the advisory now publishes other {action.version} patches than the "
+                                           f"queued ones (advisory version {adv.version or '?'}); re-queue them: "
+                                           f"oxt xsa add {action.xsa} FILE… --replace"))
     return sp
 
 

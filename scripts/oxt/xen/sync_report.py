@@ -16,7 +16,7 @@ import json
 
 from oxt.xen import sync_plan as sp_
 
-ACTIVE = ("queued", "would-queue", sp_.FAILS, sp_.BLOCKED, sp_.OTHER_TREE)
+ACTIVE = ("queued", "would-queue", sp_.FAILS, sp_.BLOCKED, sp_.OTHER_TREE, sp_.UPDATED)
 _VERB = {"queued": "queued", "would-queue": "would queue"}
 
 
@@ -97,7 +97,8 @@ def _status_md(t: dict) -> str:
     s = t["status"]
     return {"queued": "✅ queued", "would-queue": "✅ applies (would queue)", sp_.FAILS: "❌ manual backport",
             sp_.BLOCKED: "❌ blocked", sp_.NO_PATCH: "⚠️ no patch", sp_.ALREADY: "already queued",
-            sp_.CARRIED: "carried upstream", sp_.OTHER_TREE: "⚠️ other tree"}.get(s, s)
+            sp_.CARRIED: "carried upstream", sp_.OTHER_TREE: "⚠️ other tree",
+            sp_.UPDATED: "❌ advisory updated"}.get(s, s)
 
 
 def _upstream_md(t: dict) -> str:
