@@ -362,6 +362,121 @@ def _feed_key(base: str) -> str:
     return f"{name}-{hashlib.sha256(base.encode()).hexdigest()[:8]}"
 
 
+class _Downloads:
+    """The feed's files in the cache: conditional GETs, what is known about each file
+    (``state.json``: ETag, Last-Modified, index entry digest, gpg verdict), one lock."""
+
+    def __init__(self, base: str, directory: Path, *, progress: bool, timeout: float):
+        self.base, self.dir, self.progress, self.timeout = base, directory, progress, timeout
+        self.requests = 0  # HTTP requests made (benchmarks, tests)
+        self.state: dict[str, dict] = {}
+        self.lock = threading.Lock()
+        self._lock_fh = None
+
+    def open(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fh = open(self.dir / ".lock", "w")
+        fcntl.flock(self._lock_fh, fcntl.LOCK_EX)  # one oxt per feed cache at a time
+        try:
+            self.state = json.loads((self.dir / "state.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.state = {}  # only a cache: start over
+
+    def close(self) -> None:
+        atomic_write(self.dir / "state.json", json.dumps(self.state, indent=1, sort_keys=True))
+        fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+        self._lock_fh.close()
+
+    def url(self, name: str) -> str:
+        return urllib.parse.urljoin(self.base, name)
+
+    def path(self, name: str) -> Path:
+        return self.dir / "files" / name
+
+    def get(self, name: str, *, revalidate: bool, digest: str = "", missing_ok: bool = False,
+            bar: bool = False) -> Path | None:
+        """The cached copy of *name*: as it is when its index entry (*digest*) did not change
+        and not *revalidate*, else fetched with a conditional GET; None if *missing_ok* and
+        the feed has no such file (remembered the same way)."""
+        url, dest = self.url(name), self.path(name)
+        with self.lock:
+            known = dict(self.state.get(name, {}))
+        if (dest.is_file() or known.get("missing")) and not revalidate and known.get("entry", "") == digest:
+            return None if known.get("missing") else dest
+        headers = {}
+        if dest.is_file() and not known.get("missing"):
+            headers = {k: v for k, v in (("If-None-Match", known.get("etag")),
+                                         ("If-Modified-Since", known.get("modified"))) if v}
+        with self.lock:
+            self.requests += 1
+        try:
+            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),  # the user's --feed
+                                          timeout=self.timeout)
+        except urllib.error.HTTPError as err:
+            if err.code == 304:
+                self.remember(name, {**known, "entry": digest})
+                return dest
+            if err.code in (404, 410) and missing_ok:
+                self.remember(name, {"missing": True, "entry": digest})
+                return None
+            raise FeedError(f"cannot download {url}: HTTP {err.code} {err.reason}; the feed does not have "
+                            "this file (check --feed, or wait for the advisory to be completed)") from None
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            if isinstance(reason, FileNotFoundError) and missing_ok:
+                self.remember(name, {"missing": True, "entry": digest})
+                return None
+            raise FeedError(f"cannot download {url}: {reason}; check the network and --feed") from None
+        self._save(resp, name, bar)
+        modified = resp.headers.get("Last-Modified")
+        if not modified and url.startswith("file:"):
+            modified = email.utils.formatdate(dest.stat().st_mtime, usegmt=True)
+        self.remember(name, {"etag": resp.headers.get("ETag"), "modified": modified, "entry": digest})
+        return dest
+
+    def _save(self, resp, name: str, bar: bool) -> None:
+        total = resp.headers.get("Content-Length")
+        # a bar only for what can take a while; small files get one line when done
+        big = bool(total) and int(total) > BAR_BYTES
+        progress = DownloadProgress(f"feed: {name}", int(total) if total else None,
+                                    enabled=self.progress and bar and big)
+        try:
+            with resp:
+                size = atomic_write_stream(self.path(name), resp, expected=int(total) if total else None,
+                                           on_chunk=progress.advance)
+        except ShortRead as err:
+            raise FeedError(f"download of {self.url(name)} was cut short ({err}); rerun") from None
+        progress.finish()
+        if bar and not big:
+            _Line(enabled=self.progress).draw(f"feed: {name} ({size:,} bytes)", final=True)
+
+    def remember(self, name: str, info: dict) -> None:
+        with self.lock:
+            self.state[name] = {k: v for k, v in info.items() if v}
+
+    def forget(self, name: str) -> None:
+        """Drop a file that did not verify: never keep a tampered file in the cache."""
+        self.path(name).unlink(missing_ok=True)
+        with self.lock:
+            self.state.pop(name, None)
+
+    # gpg takes tens of milliseconds a call: a text already verified (same bytes, same
+    # key) keeps its verdict and signed part; --refresh verifies again
+    def verified(self, name: str, raw: str, key: str) -> tuple[str, str] | None:
+        mark = self.state.get(name, {}).get("verified", "")
+        signed = self.dir / "verified" / name
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        if not signed.is_file() or not mark.startswith(f"{digest}:{key.upper()}:"):
+            return None
+        return f"verified ({mark.rsplit(':', 1)[1]})", signed.read_text(encoding="utf-8")
+
+    def remember_verified(self, name: str, raw: str, key: str, fpr: str, text: str) -> None:
+        atomic_write(self.dir / "verified" / name, text)
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        with self.lock:
+            self.state.setdefault(name, {})["verified"] = f"{digest}:{key.upper()}:{fpr}"
+
+
 class Feed:
     """An advisory feed at *base* (http(s):// or file://). Use as a context manager:
     it holds the cache lock and saves the cache state on exit."""
@@ -371,115 +486,45 @@ class Feed:
         if not re.match(r"^(https?|file)://", base):
             raise FeedError(f"--feed {base}: expected an http(s):// or file:// URL of the advisory directory")
         self.base = base if base.endswith("/") else base + "/"
-        self.dir = (Path(cache_dir) if cache_dir else default_xsa_cache_dir()) / _feed_key(self.base)
+        directory = (Path(cache_dir) if cache_dir else default_xsa_cache_dir()) / _feed_key(self.base)
+        self.files = _Downloads(self.base, directory, progress=progress, timeout=timeout)
         self.progress = progress
         self.refresh = refresh
-        self.timeout = timeout
         self.now = now or dt.datetime.now(dt.UTC)
-        self.requests = 0  # HTTP requests made (benchmarks, tests)
-        self._state: dict[str, dict] = {}
-        self._lock = threading.Lock()
-        self._lock_fh = None
+        self._texts: dict[tuple, AdvisoryText] = {}
 
     def __enter__(self) -> Feed:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(self.dir / ".lock", "w")
-        fcntl.flock(self._lock_fh, fcntl.LOCK_EX)
-        try:
-            self._state = json.loads((self.dir / "state.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            self._state = {}  # only a cache: start over
+        self.files.open()
         return self
 
     def __exit__(self, *exc) -> None:
-        atomic_write(self.dir / "state.json", json.dumps(self._state, indent=1, sort_keys=True))
-        fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-        self._lock_fh.close()
+        self.files.close()
+
+    @property
+    def requests(self) -> int:
+        return self.files.requests
 
     def url(self, name: str) -> str:
-        return urllib.parse.urljoin(self.base, name)
+        return self.files.url(name)
 
     def advisory_page(self, number: int) -> str:
-        """Where a person reads the advisory (the manifest's `origin`)."""
-        if self.base == DEFAULT_FEED:
+        """Where a person reads the advisory (the manifest's `origin`): a file:// feed is no such place."""
+        if self.base == DEFAULT_FEED or self.base.startswith("file:"):
             return f"{DEFAULT_FEED}advisory-{number}.html"
-        return self.url(f"advisory-{number}.txt") if not self.base.startswith("file:") else \
-            f"{DEFAULT_FEED}advisory-{number}.html"
-
-    # -- HTTP with a conditional-GET cache ------------------------------------------------------
-    def _fetch(self, name: str, *, revalidate: bool, digest: str = "", missing_ok: bool = False,
-               bar: bool = False) -> Path | None:
-        """The cached copy of *name*, fetched (or revalidated) as the policy says; None if
-        *missing_ok* and the feed has no such file."""
-        url = self.url(name)
-        dest = self.dir / "files" / name
-        with self._lock:
-            known = dict(self._state.get(name, {}))
-        have = dest.is_file() or known.get("missing")
-        if have and not revalidate and known.get("entry", "") == digest:
-            return None if known.get("missing") else dest
-        headers = {}
-        if dest.is_file() and not known.get("missing"):
-            if known.get("etag"):
-                headers["If-None-Match"] = known["etag"]
-            if known.get("modified"):
-                headers["If-Modified-Since"] = known["modified"]
-        with self._lock:
-            self.requests += 1
-        try:
-            resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),  # the user's --feed
-                                          timeout=self.timeout)
-        except urllib.error.HTTPError as err:
-            if err.code == 304:
-                self._remember(name, {**known, "entry": digest})
-                return dest
-            if err.code in (404, 410) and missing_ok:
-                self._remember(name, {"missing": True, "entry": digest})
-                return None
-            raise FeedError(f"cannot download {url}: HTTP {err.code} {err.reason}; the feed does not have "
-                            "this file (check --feed, or wait for the advisory to be completed)") from None
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            if isinstance(reason, FileNotFoundError) and missing_ok:
-                self._remember(name, {"missing": True, "entry": digest})
-                return None
-            raise FeedError(f"cannot download {url}: {reason}; check the network and --feed") from None
-        total = resp.headers.get("Content-Length")
-        # a bar only for what can take a while; small files get one line when done
-        big = bool(total) and int(total) > BAR_BYTES
-        progress = DownloadProgress(f"feed: {name}", int(total) if total else None,
-                                    enabled=self.progress and bar and big)
-        try:
-            with resp:
-                atomic_write_stream(dest, resp, expected=int(total) if total else None, on_chunk=progress.advance)
-        except ShortRead as err:
-            raise FeedError(f"download of {url} was cut short ({err}); rerun") from None
-        progress.finish()
-        if bar and not big:
-            _Line(enabled=self.progress).draw(f"feed: {name} ({dest.stat().st_size:,} bytes)", final=True)
-        last_modified = resp.headers.get("Last-Modified")
-        if not last_modified and url.startswith("file:"):
-            last_modified = email.utils.formatdate(dest.stat().st_mtime, usegmt=True)
-        self._remember(name, {"etag": resp.headers.get("ETag"), "modified": last_modified, "entry": digest})
-        return dest
-
-    def _remember(self, name: str, info: dict) -> None:
-        with self._lock:
-            self._state[name] = {k: v for k, v in info.items() if v}
-
-    # -- the feed's files -----------------------------------------------------------------------------
-    def index(self) -> list[IndexEntry]:
-        path = self._fetch(INDEX, revalidate=True, bar=True)
-        return parse_index(path.read_bytes(), self.url(INDEX), self.now)
+        return self.url(f"advisory-{number}.txt")
 
     def _stale(self, entry: IndexEntry) -> bool:
         recent = entry.public_time and self.now - entry.public_time < dt.timedelta(days=RECENT_DAYS)
         return bool(self.refresh or recent)
 
+    def index(self) -> list[IndexEntry]:
+        path = self.files.get(INDEX, revalidate=True, bar=True)
+        return parse_index(path.read_bytes(), self.url(INDEX), self.now)
+
     def meta(self, entry: IndexEntry) -> Meta | None:
         """The advisory's .meta; None when the feed has none (older advisories)."""
         name = f"xsa{entry.number}.meta"
-        path = self._fetch(name, revalidate=self._stale(entry), digest=entry.digest, missing_ok=True)
+        path = self.files.get(name, revalidate=self._stale(entry), digest=entry.digest, missing_ok=True)
         return parse_meta(path.read_bytes(), entry.number, self.url(name)) if path else None
 
     def metas(self, entries: list[IndexEntry]) -> dict[int, Meta | None]:
@@ -489,7 +534,7 @@ class Feed:
 
         def one(entry):
             meta = self.meta(entry)
-            with self._lock:
+            with self.files.lock:
                 done[0] += 1
                 line.draw(f"feed: advisory metadata {done[0]}/{len(entries)}")
             return entry.number, meta
@@ -503,64 +548,47 @@ class Feed:
 
     def advisory(self, entry: IndexEntry, *, key: str = XEN_SECURITY_KEY, gpg_home: Path | None = None,
                  require_signature: bool = False) -> AdvisoryText:
-        """The advisory text, its signature checked when gpg and the key are present."""
+        """The advisory text, its signature checked when gpg and the key are present (once a run)."""
+        memo = (entry.number, entry.digest, key, require_signature)
+        if memo not in self._texts:
+            self._texts[memo] = self._advisory(entry, key, gpg_home, require_signature)
+        return self._texts[memo]
+
+    def _advisory(self, entry: IndexEntry, key: str, gpg_home: Path | None, require_signature: bool) -> AdvisoryText:
         name = f"advisory-{entry.number}.txt"
-        path = self._fetch(name, revalidate=self._stale(entry), digest=entry.digest)
+        path = self.files.get(name, revalidate=self._stale(entry), digest=entry.digest)
         raw = path.read_text(encoding="utf-8", errors="replace")
         text, signed = cleartext(raw)
         if not signed:
             signature = "unsigned"
-        elif cached := self._verified(name, raw, key):
+        elif (cached := None if self.refresh else self.files.verified(name, raw, key)):
             signature, text = cached
         else:
             try:
                 ok, detail, verified = verify_clearsigned(path, key=key, gpg_home=gpg_home)
             except FeedError:
-                self._forget(name, path)  # never keep a tampered file in the cache
+                self.files.forget(name)
                 raise
             signature = f"verified ({detail})" if ok else f"not checked: {detail}"
             if ok:
                 text = verified
-                self._remember_verified(name, raw, key, detail, verified)
+                self.files.remember_verified(name, raw, key, detail, verified)
         if require_signature and not signature.startswith("verified"):
             raise FeedError(f"--require-signature: {self.url(name)} is {signature.removeprefix('not checked: ')}")
         return parse_advisory(text, entry.number, self.url(name), signature)
-
-    # gpg takes tens of milliseconds a call: a text already verified (same bytes, same
-    # key) keeps its verdict and signed part; --refresh verifies again
-    def _verified(self, name: str, raw: str, key: str) -> tuple[str, str] | None:
-        mark = self._state.get(name, {}).get("verified", "")
-        signed = self.dir / "verified" / name
-        digest = hashlib.sha256(raw.encode()).hexdigest()
-        if self.refresh or not signed.is_file() or not mark.startswith(f"{digest}:{key.upper()}:"):
-            return None
-        return f"verified ({mark.rsplit(':', 1)[1]})", signed.read_text(encoding="utf-8")
-
-    def _remember_verified(self, name: str, raw: str, key: str, fpr: str, text: str) -> None:
-        atomic_write(self.dir / "verified" / name, text)
-        digest = hashlib.sha256(raw.encode()).hexdigest()
-        with self._lock:
-            self._state.setdefault(name, {})["verified"] = f"{digest}:{key.upper()}:{fpr}"
-
-    def _forget(self, name: str, path: Path) -> None:
-        path.unlink(missing_ok=True)
-        with self._lock:
-            self._state.pop(name, None)
 
     def patches(self, advisory: AdvisoryText, recipe: TreeRecipe) -> list[PatchFile]:
         """The recipe's patch files, downloaded and checked against the advisory's sha256 list."""
         where = f"XSA-{advisory.number} {recipe.tree} patches"
         out = []
         for name in expand(recipe.patterns, list(advisory.sha256), where):
-            want = advisory.sha256[name]
-            path = self.dir / "files" / name
+            want, path = advisory.sha256[name], self.files.path(name)
             if not (path.is_file() and sha256_of(path) == want):
-                path = self._fetch(name, revalidate=True, bar=True)
+                path = self.files.get(name, revalidate=True, bar=True)
                 got = sha256_of(path)
                 if got != want:
-                    self._forget(name, path)
+                    self.files.forget(name)
                     raise FeedError(f"{self.url(name)}: sha256 {got} is not the {want} that advisory-"
                                     f"{advisory.number}.txt lists; the file was altered or replaced — not used")
             out.append(PatchFile(name, self.url(name), path, want))
         return out
-
