@@ -263,6 +263,11 @@ def test_carried_upstream_by_commit_message_or_by_reverse_apply(upstream, signer
         assert rows[F.XSA_ONE]["status"] == "carried" and rows[F.XSA_ONE]["upstream"] == [upstream["xsa-one"]]
         assert rows[F.XSA_SILENT]["status"] == "carried" and "reverse-apply" in rows[F.XSA_SILENT]["note"]
         assert F.tree_snapshot(co) == before
+        # the verdict is kept for this pin: the next run does not check those patches again
+        code, out, err = w.sync("--json")
+        assert code == 0, err
+        silent = next(a for a in json.loads(out)["advisories"] if a["xsa"] == F.XSA_SILENT)["tracks"][0]
+        assert silent["status"] == "carried" and "found by an earlier run" in silent["note"]
     finally:
         w.close()
 

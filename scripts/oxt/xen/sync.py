@@ -13,14 +13,16 @@ so a person backports it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from oxt.errors import OxtUserError
+from oxt.fsutil import atomic_write
 from oxt.repo import Checkout
 from oxt.xen import manifest_io
 from oxt.xen import sync_plan as sp_
-from oxt.xen.feed import DEFAULT_FEED, PUBLIC, WITHDRAWN, XEN_SECURITY_KEY, Feed
+from oxt.xen.feed import DEFAULT_FEED, PUBLIC, WITHDRAWN, XEN_SECURITY_KEY, Feed, expand
 from oxt.xen.model import GIT, Track, XsaEntry
 from oxt.xen.patches import changed_files, queue_name
 
@@ -96,6 +98,34 @@ class _Upstream:
         ok, _ = self.cache.apply_series(self.pins[track.branch], [f.path for f in files], reverse=True)
         return ok
 
+    # "these patches reverse-apply on this pin" does not change: kept beside the cache, so
+    # the advisories an old pin already carries are not checked again every run
+    def _verdicts_path(self) -> Path:
+        return self.cache.path / "oxt-xsa-carried.json"
+
+    def known_carried(self, sp: sp_.SyncPlan, texts: dict) -> dict[str, dict[int, tuple[str, ...]]]:
+        try:
+            known = set(json.loads(self._verdicts_path().read_text()))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        out: dict[str, dict[int, tuple[str, ...]]] = {}
+        for branch, numbers in sp.order.items():
+            for n in numbers:
+                action = sp.action(n, branch)
+                if f"{self.pins[branch]}:{','.join(_published(texts[n], action))}" in known:
+                    out.setdefault(branch, {})[n] = ()
+        return out
+
+    def remember_carried(self, sp: sp_.SyncPlan) -> None:
+        new = {f"{self.pins[a.track]}:{','.join(f.sha256 for f in a.files)}"
+               for adv in sp.advisories for a in adv.actions if a.status == sp_.CARRIED and a.files}
+        if new:
+            try:
+                new |= set(json.loads(self._verdicts_path().read_text()))
+            except (FileNotFoundError, json.JSONDecodeError):
+                pass
+            atomic_write(self._verdicts_path(), json.dumps(sorted(new), indent=0))
+
     def series_applies(self, track: Track, series) -> tuple[bool, str]:
         """The track's XSA queue with *series* merged in, in SRC_URI order (by number), on the pin."""
         new = {n: [f.path for f in files] for n, files in series}
@@ -105,6 +135,12 @@ class _Upstream:
         ok, msg = self.cache.apply_series(self.pins[track.branch], paths)
         return ok, (msg if ok else f"the series does not apply on {track.branch} at "
                     f"{self.pins[track.branch][:12]}: {msg}")
+
+
+def _published(text, action: sp_.Action) -> tuple[str, ...]:
+    """The sha256s the advisory lists for the action's patch files, in apply order."""
+    names = expand(action.recipe.patterns, list(text.sha256), f"XSA-{action.xsa} {action.version} patches")
+    return tuple(text.sha256[n] for n in names)
 
 
 def _read_texts(feed: Feed, sp: sp_.SyncPlan, options: SyncOptions) -> dict:
@@ -168,13 +204,16 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
             sp = sp_.plan(entries, metas, tracks, carried, since=options.since, only=options.only)
             texts = _read_texts(feed, sp, options)
             withdrawn = {n for n, text in texts.items() if text.withdrawn}
-            if withdrawn:  # the text says so although the index does not: never touch it
+            known = up.known_carried(sp, texts)
+            if withdrawn or known:  # withdrawn by the text although not by the index: never touch it
                 entries = [replace(e, state=WITHDRAWN) if e.number in withdrawn else e for e in entries]
+                carried = {b: {**carried.get(b, {}), **known.get(b, {})} for b in carried}
                 sp = sp_.plan(entries, metas, tracks, carried, since=options.since, only=options.only)
             sp = sp_.settle(sp, upstream_tracks,
                             fetch=lambda n, recipe: tuple(feed.patches(texts[n], recipe)),
                             carried=up.reverse_applies, check=up.series_applies,
                             read=lambda n: (texts[n].signature, texts[n].version))
+            up.remember_carried(sp)
         sp = _updates(sp, feed, tracks, options)
         existing = {t.branch: {p for x in t.xsas for p in x.patches} for t in all_tracks}
         additions = _queued_entries(sp, feed, existing)
@@ -192,8 +231,6 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
 def _updates(sp: sp_.SyncPlan, feed: Feed, tracks: list[Track], options: SyncOptions) -> sp_.SyncPlan:
     """Compare what sync queued earlier (the manifest's sources) with what the advisory
     publishes now; texts come from the cache unless the advisory changed or is recent."""
-    from oxt.xen.feed import expand
-
     recorded = {(x.number, t.branch) for t in tracks for x in t.xsas if x.sources}
     published: dict[tuple[int, str], tuple[str, ...]] = {}
     for adv in sp.advisories:
@@ -201,8 +238,7 @@ def _updates(sp: sp_.SyncPlan, feed: Feed, tracks: list[Track], options: SyncOpt
             if a.status == sp_.ALREADY and (a.xsa, a.track) in recorded and a.recipe:
                 text = feed.advisory(adv.entry, key=options.key, gpg_home=options.gpg_home,
                                      require_signature=options.require_signature)
-                names = expand(a.recipe.patterns, list(text.sha256), f"XSA-{a.xsa} {a.version} patches")
-                published[(a.xsa, a.track)] = tuple(text.sha256[n] for n in names)
+                published[(a.xsa, a.track)] = _published(text, a)
                 if not adv.signature:
                     sp = replace(sp, advisories=tuple(replace(x, signature=text.signature, version=text.version)
                                                       if x.number == adv.number else x for x in sp.advisories))

@@ -12,7 +12,8 @@ Two steps, both free of I/O (the caller injects what needs git or the network):
    queue           public, a ``xen`` recipe for exactly the track's version,
                    every prerequisite queued, carried or queued by this run
    already-queued  the track's XSA queue has it
-   carried         upstream names it in a commit of the pin (the bump's index)
+   carried         upstream names it in a commit of the pin (the bump's index),
+                   or an earlier run found its patches reverse-apply on this pin
    no-patch        no recipe for the track's version ("no patch published
                    for 4.x"): never a master or other-version set
    other-tree      a recipe, but only for other trees (qemu-xen, ...)
@@ -146,10 +147,11 @@ def _decide(number: int, track: Track, ctx: dict, stack: tuple[int, ...] = ()) -
     recipe = meta.recipe(version) if meta else None
     if number in queued:
         action = Action(number, track.branch, version, ALREADY, "in the track's XSA queue", recipe=recipe)
-    elif number in carried:
-        action = Action(number, track.branch, version, CARRIED,
-                        f"upstream carries it in the pin ({len(carried[number])} commit(s))",
-                        recipe=recipe, upstream=tuple(carried[number]))
+    elif number in carried:  # named by upstream commits, or (no commits) found to reverse-apply before
+        note = (f"upstream carries it in the pin ({len(carried[number])} commit(s))" if carried[number] else
+                "its patches reverse-apply on the pin: upstream carries it (found by an earlier run)")
+        action = Action(number, track.branch, version, CARRIED, note, recipe=recipe,
+                        upstream=tuple(carried[number]))
     elif why := _unavailable(number, ctx["entries"], ctx["metas"]):
         action = Action(number, track.branch, version, BLOCKED, why)
     else:
@@ -208,7 +210,10 @@ def _queue_order(track: str, numbers: list[int], memo: dict) -> tuple[int, ...]:
 def plan(entries: list[IndexEntry], metas: dict[int, Meta | None], tracks: list[Track],
          carried: dict[str, dict[int, tuple[str, ...]]], *, since: int | None = None,
          only: tuple[int, ...] = ()) -> SyncPlan:
-    """Decide every (advisory, track) from the feed alone (see the module docstring)."""
+    """Decide every (advisory, track) from the feed alone (see the module docstring).
+
+    *carried*: per track, the XSAs its pin carries -> the upstream commits naming them
+    (empty when an earlier run found the patches reverse-apply on this pin)."""
     by_number = {e.number: e for e in entries}
     ctx = {"entries": by_number, "metas": metas, "carried": carried, "memo": {}}
     targets = select(entries, since=since, only=only)
