@@ -46,10 +46,11 @@ def test_index_in_the_published_shape_with_every_state():
         {"xsa": 473, "title": "Something (withdrawn)", "public_time": "2026-01-01T00:00:00Z"},
         {"xsa": 474, "public_time": None},
         {"xsa": 475, "title": "x", "public_time": "2026-01-01T00:00:00Z", "withdrawn": True},
+        {"xsa": 476, "title": "mail-style date", "public_time": "Wed, 14 Jan 2026 12:00:00 GMT"},
     ), URL + "xsa.json", NOW)
     got = {e.number: (e.state, e.cves) for e in entries}
     assert got == {470: (PUBLIC, ("CVE-2026-1",)), 471: (PUBLIC, ("CVE-2013-2",)), 472: (EMBARGOED, ()),
-                   473: (WITHDRAWN, ()), 474: (EMBARGOED, ()), 475: (WITHDRAWN, ())}
+                   473: (WITHDRAWN, ()), 474: (EMBARGOED, ()), 475: (WITHDRAWN, ()), 476: (PUBLIC, ())}
     assert entries[1].public_time == dt.datetime(2013, 6, 3, 16, 18, tzinfo=dt.UTC)
     assert [e.number for e in entries] == sorted(got)
 

@@ -160,8 +160,15 @@ def _number(value) -> int | None:
 
 
 def parse_time(text: str) -> dt.datetime:
-    """``2026-01-14T12:00:00Z`` / ``2013-06-03 16:18`` (UTC when no zone is given)."""
-    when = dt.datetime.fromisoformat(text.strip())  # "Z" is understood since Python 3.11
+    """``2026-01-14T12:00:00Z`` / ``2013-06-03 16:18`` / ``Wed, 14 Jan 2026 12:00:00 GMT``
+    (UTC when no zone is given); ValueError for anything else."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip())  # "Z" is understood since Python 3.11
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text.strip())
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(text) from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
