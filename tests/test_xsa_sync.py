@@ -52,6 +52,20 @@ def builder(upstream, signer, tmp_path_factory):
         "4.7": [("xsa476-4.7.patch", b.patch(476, "4.7", b.next_slot()))]}))
     b.simple(477, withdrawn_text=True)
     b.simple(478, public_time=RECENT)
+    # the series as the recipe applies it: 480 made where its first context line differs (fuzz 1
+    # on 4.7); 481 changes the line before the one OpenXT's patch changes; 483 is made on top of
+    # its prerequisite 482 (alone it fails); 484 changes the line before meta-virtualization's patch
+    fuzz = (("xen/common/pygrub.c", "    step_5();", "    step_5_local();"),)
+    b.add(X.Advisory(480, "needs fuzz on 4.7", {"4.7": [
+        ("xsa480-4.7.patch", b.patch(480, "4.7", ("xen/common/pygrub.c", 8), before=fuzz))]}))
+    b.add(X.Advisory(481, "breaks the OpenXT queue on 4.6", {"4.6": [
+        ("xsa481-4.6.patch", b.patch(481, "4.6", ("xen/common/libxl.c", 9)))]}))
+    b.add(X.Advisory(482, "first", {"4.7": [("xsa482-4.7.patch", b.patch(482, "4.7", ("xen/common/hvm.c", 9)))]}))
+    on_top = (("xen/common/hvm.c", "    step_9();", b.changed("    step_9();", 482)),)
+    b.add(X.Advisory(483, "made on top of XSA-482", {"4.7": [
+        ("xsa483-4.7.patch", b.patch(483, "4.7", ("xen/common/hvm.c", 10), before=on_top))]}, prereqs={"4.7": [482]}))
+    b.add(X.Advisory(484, "breaks meta-virtualization's patch on 4.7", {"4.7": [
+        ("xsa484-4.7.patch", b.patch(484, "4.7", ("xen/common/vpmu.c", 9)))]}))
     yield b
     b.close()
 
@@ -476,3 +490,90 @@ def test_xsa_add_replace_with_other_file_names(world, upstream, tmp_path):
     entry = world.manifest()["stable-4.6"]["xsa"][0]
     assert entry["patches"] == [f"xsa{F.XSA_PENDING}-v2.patch"]
     assert not (world.checkout / XSA_DIR / f"xsa{F.XSA_PENDING}.patch").exists()
+
+
+# -- the series as the recipe applies it (the series engine) ---------------------------------------
+
+
+def _row(out: str, xsa: int, track: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(f"XSA-{xsa}  {track}"))
+
+
+def test_a_patch_that_needs_fuzz_is_reported_then_queued_refreshed_with_refresh(world):
+    world.serve(480)
+    before = snapshot(world.checkout)
+    code, out, err = world.sync("--track", "stable-4.7")
+    assert code == 1, out + err
+    row = _row(out, 480, "stable-4.7")
+    assert "needs-refresh" in row and "fuzz 1" in row and "xen/common/pygrub.c" in row
+    assert "OE's patch QA rejects fuzz" in row and "--refresh" in row
+    assert snapshot(world.checkout) == before, "not queued: nothing written"
+    # --refresh, as `xsa add --refresh`: queued rewritten to apply exactly, provenance kept
+    code, out, err = world.sync("--track", "stable-4.7", "--refresh")
+    assert code == 0, out + err
+    assert "queued rewritten to apply exactly: xsa480-4.7.patch refreshed (was fuzz 1)" in _row(out, 480, "stable-4.7")
+    assert world.queue("stable-4.7") == [480]
+    served = (world.feed_dir / "xsa480-4.7.patch").read_bytes()
+    queued = (world.checkout / XSA_DIR / "xsa480-4.7.patch").read_bytes()
+    assert queued != served and b"Subject: [PATCH] xen: fix XSA-480 on 4.7" in queued
+    import hashlib
+
+    assert world.manifest()["stable-4.7"]["xsa"][0]["sources"][0]["sha256"] == hashlib.sha256(served).hexdigest()
+    # the series engine now sees it clean at the pin, as bitbake will
+    code = main(["--root", str(world.checkout), "xen", "series", "--track", "stable-4.7", "--json", "-q",
+                 "--remote", world.upstream.url, "--cache-dir", str(world.xen_cache)])
+    series = json.loads(world.capsys.readouterr().out)
+    assert code == 0 and {p["patch"]: p["status"] for p in series["recipes"][0]["patches"]} == {
+        "xsa/xsa480-4.7.patch": "clean"}
+
+
+def test_an_advisory_that_breaks_the_openxt_queue_is_not_queued(world, upstream, tmp_path):
+    header = "Subject: [PATCH] {0}: tune {1}\n\nUpstream-Status: Pending\n---\n"
+    broken_at_pin = F.pending_patch("xen/common/xenstore.c", "step_6", header=header.format("xenstore", "step 6"))
+    openxt = {"0001-libxl-tune-step-10.patch": F.pending_patch("xen/common/libxl.c", "step_10",
+                                                              header=header.format("libxl", "step 10")),
+              "0002-xenstore-broken.patch": broken_at_pin.replace(" step_5();", " step_5_gone();")}
+    world.checkout = X.two_track_checkout(tmp_path / "co-openxt", upstream, openxt=openxt)
+    world.serve(470, 481)
+    before = snapshot(world.checkout)
+    code, out, err = world.sync()
+    assert code == 1, out + err
+    row = _row(out, 481, "stable-4.6")
+    assert "breaks-series" in row and "openxt/0001-libxl-tune-step-10.patch fails" in row
+    assert "0002-xenstore-broken" not in row, "broken before anything was queued: not this advisory's doing"
+    assert world.queue("stable-4.6") == [470] and world.queue("stable-4.7") == [470]
+    assert not (world.checkout / XSA_DIR / "xsa481-4.6.patch").exists()
+    assert snapshot(world.checkout) != before
+
+
+def test_a_prerequisite_is_pushed_before_the_advisory_made_on_top_of_it(world, upstream, tmp_path):
+    world.serve(482, 483)
+    code, out, err = world.sync("--xsa", "483", "--track", "stable-4.7")
+    assert code == 0, out + err
+    assert world.queue("stable-4.7") == [482, 483]
+    # alone, on the pin, 483 does not apply: `xsa add` says so, with the same engine
+    fresh = X.two_track_checkout(tmp_path / "fresh", upstream)
+    before = snapshot(fresh)
+    code = main(["--root", str(fresh), "xsa", "add", "483", str(world.feed_dir / "xsa483-4.7.patch"), "--track",
+                 "stable-4.7", "-q", "--remote", upstream.url, "--cache-dir", str(world.xen_cache)])
+    err = world.capsys.readouterr().err
+    assert code == 2 and "does not apply on top of the series before it" in err, err
+    assert snapshot(fresh) == before
+
+
+def test_meta_virtualization_patches_are_part_of_the_checked_series(world, upstream, tmp_path):
+    mv = tmp_path / "meta-virtualization"
+    files = mv / "recipes-extended" / "xen" / "files"
+    files.mkdir(parents=True)
+    (files / "0001-mv-vpmu.patch").write_text(F.pending_patch("xen/common/vpmu.c", "step_10"))
+    world.checkout = X.two_track_checkout(tmp_path / "co-mv", upstream,
+                                          upstream_patches={"hypervisor": ["0001-mv-vpmu.patch"], "tools": []})
+    world.serve(482, 484)
+    before = snapshot(world.checkout)
+    code, _, err = world.sync("--track", "stable-4.7")  # no kas files here: where is meta-virtualization?
+    assert code == 2 and "pass --meta-virt DIR|URL" in err and snapshot(world.checkout) == before
+    code, out, err = world.sync("--track", "stable-4.7", "--meta-virt", str(mv))
+    assert code == 1, out + err
+    row = _row(out, 484, "stable-4.7")
+    assert "breaks-series" in row and "meta-virtualization/0001-mv-vpmu.patch fails" in row
+    assert world.queue("stable-4.7") == [482]
