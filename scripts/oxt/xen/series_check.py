@@ -140,9 +140,13 @@ def judge_new(span: FetchedRange, commit: str, series: list[RecipeSeries], new: 
     start = span.base_commit_before(commit)
     carrier = subject_carrier(span.repo, start, commit) if start else None
     by_name = {n.name: n for n in new}
-    results = []
+    results, seen = [], {}
     for rec in series:
         patches = [replace(p, data=by_name[p.name].data) if p.name in by_name else p for p in rec.patches]
+        key = tuple((p.name, p.data, p.strip) for p in patches)
+        if key in seen:  # the other recipe applies the very same series (no meta-virtualization patches)
+            results.append((rec.recipe, seen[key]))
+            continue
         with SeriesEngine(span.repo, patches) as engine:
             result = engine.evaluate(commit, carried_by=carrier(engine) if carrier else None)
             for i, r in enumerate(result.results):
@@ -150,6 +154,7 @@ def judge_new(span: FetchedRange, commit: str, series: list[RecipeSeries], new: 
                 if patch is not None and patch.ok:
                     _judge(engine, commit, i, r, patch, where=where, refresh=refresh, hints=hints)
         results.append((rec.recipe, result))
+        seen[key] = result
     return results
 
 
