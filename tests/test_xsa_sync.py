@@ -509,8 +509,10 @@ def test_a_patch_that_needs_fuzz_is_reported_then_queued_refreshed_with_refresh(
     assert "OE's patch QA rejects fuzz" in row and "--refresh" in row
     assert snapshot(world.checkout) == before, "not queued: nothing written"
     # --refresh, as `xsa add --refresh`: queued rewritten to apply exactly, provenance kept
-    code, out, err = world.sync("--track", "stable-4.7", "--refresh")
+    code, out, err = world.sync("--track", "stable-4.7", "--refresh", "--commit")
     assert code == 0, out + err
+    assert "(queued rewritten to apply exactly: xsa480-4.7.patch refreshed (was fuzz 1))" in \
+        git.Repo(world.checkout).head.commit.message
     assert "queued rewritten to apply exactly: xsa480-4.7.patch refreshed (was fuzz 1)" in _row(out, 480, "stable-4.7")
     assert world.queue("stable-4.7") == [480]
     served = (world.feed_dir / "xsa480-4.7.patch").read_bytes()

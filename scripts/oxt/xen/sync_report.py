@@ -169,6 +169,7 @@ def commit_message(sp: sp_.SyncPlan) -> str:
                 pre = f" (after {', '.join(f'XSA-{p}' for p in a.prereqs)})" if a.prereqs else ""
                 body.append(f"  {a.track}{pre}:")
                 body += [f"    {f.name} sha256 {f.sha256}" for f in a.files]
+                body += [f"    ({a.note})"] if a.note else []  # e.g. queued rewritten (--refresh): not these bytes
             elif a.status in sp_.MANUAL:
                 body.append(f"  {a.track}: NOT queued ({a.status}): {a.note}")
         body.append("")
