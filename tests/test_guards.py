@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.checkout import SOURCE, append
-from oxt.guards import dead_recipes, listen_all, oldest_kernel, root_device, rpcgen_xml
+from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel, root_device, rpcgen_xml
 from fixtures.check import expect_problem, run_check
 
 NM_FILES = Path("meta-openxt-haskell/recipes-connectivity/networkmanager-introspection/files")
@@ -21,6 +21,7 @@ NETWORK_SLAVE = Path("meta-openxt-haskell/recipes-openxt/network-slave/network-s
 VERSIONS_INC = Path("meta-openxt/conf/distro/include/openxt-versions.inc")
 GRUB_BOOTCONF = Path("meta-openxt/recipes-bsp/openxt-grub-bootconf/openxt-grub-bootconf_1.0.bb")
 ICBINN_SOCKET = Path("meta-openxt/recipes-support/icbinn/files/icbinn-server.socket")
+MANIFEST = Path("recipes-templates/manifest.yml")
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -260,6 +261,47 @@ def test_reachability_follows_packages_multilib_and_native_names():
     assert problem.where == "orphan.bb:1" and "recipe orphan is reached by no image" in problem.what
 
 
+# -- the toolchain that compiled the kernel -------------------------------------
+
+
+def toolchain(mc="dom0", gcc=None, binutils=None, kernel="linux-openxt", gcc_where=None, binutils_where=None):
+    return kernel_toolchain.StackToolchain(mc, kernel, gcc, gcc_where, binutils, binutils_where)
+
+
+RECORD = kernel_toolchain.Record("linux-openxt", "4.9.337", "13.3", "2.44", "manifest.yml:68")
+
+
+def test_scarthgap_defaults_are_what_compiled_the_kernel():
+    # oe-core scarthgap: GCCVERSION "13.%" (13.4 today: same major), BINUVERSION "2.42%" (older than 2.44)
+    assert kernel_toolchain.check([toolchain(), toolchain("ndvm", "13.%", "2.42%")], RECORD) == []
+
+
+def test_a_newer_gcc_major_is_reported_where_it_is_set_with_every_multiconfig():
+    tcs = [toolchain(mc, gcc="14.%", gcc_where="kas/openxt.yml:40") for mc in ("dom0", "ndvm")]
+    [problem] = kernel_toolchain.check(tcs, RECORD)
+    assert problem.where == "kas/openxt.yml:40"
+    assert 'GCCVERSION = "14.%" (set at kas/openxt.yml:40) is newer than gcc 13.3' in problem.what
+    assert "linux-openxt 4.9.337 (manifest.yml:68)" in problem.what and "multiconfig dom0, ndvm" in problem.what
+    assert "raise linux.compiled_with.gcc" in problem.fix
+
+
+def test_a_newer_binutils_default_is_reported_at_the_record():
+    record = kernel_toolchain.Record("linux-openxt", "4.9.337", "13.3", "2.41", "manifest.yml:68")
+    [problem] = kernel_toolchain.check([toolchain()], record)
+    assert problem.where == "manifest.yml:68"
+    assert "BINUVERSION = \"2.42%\" (oe-core scarthgap's tcmode-default.inc) is newer than binutils 2.41" in problem.what
+
+
+def test_a_missing_record_and_an_unreadable_version_fail_another_kernel_is_not_ours():
+    missing = kernel_toolchain.Record("linux-openxt", "4.9.337", None, None, "manifest.yml")
+    [problem] = kernel_toolchain.check([toolchain()], missing)
+    assert problem.where == "manifest.yml" and "no linux.compiled_with" in problem.what
+    [problem] = kernel_toolchain.check([toolchain(gcc="${GCC_MAJOR}.%", gcc_where="local.conf:3")], RECORD)
+    assert problem.where == "local.conf:3"
+    assert kernel_toolchain.check([toolchain(kernel="linux-yocto", gcc="15.%")], RECORD) == []
+    assert kernel_toolchain.check([toolchain(kernel="linux-yocto")], missing) == []
+
+
 # -- through oxt check, on a broken copy of this checkout ---------------------------
 
 
@@ -309,3 +351,25 @@ def test_check_reports_a_recipe_nothing_builds(capsys, checkout):
     write(checkout / "meta-openxt/recipes-support/orphan/orphan_1.0.bb", 'SUMMARY = "unused"\nLICENSE = "MIT"\n')
     expect_problem(checkout, where="meta-openxt/recipes-support/orphan/orphan_1.0.bb:1",
                    says=["recipe orphan is reached by no image, deploy or SDK target"])
+
+
+@pytest.mark.slow
+def test_check_reports_a_gcc_newer_than_the_one_that_compiled_the_kernel(capsys, checkout):
+    inc = checkout / VERSIONS_INC
+    append(inc, 'GCCVERSION = "15.%"\n')
+    manifest = (checkout / MANIFEST).read_text()
+    expect_problem(checkout, where=f"{VERSIONS_INC}:{line_of(inc, 'GCCVERSION')}",
+                   says=['GCCVERSION = "15.%"', "newer than gcc 13.3",
+                         f"linux-openxt 4.9.337 ({MANIFEST}:{line_of(checkout / MANIFEST, '  compiled_with:')})",
+                         "multiconfig dom0, ndvm"])
+    assert (checkout / MANIFEST).read_text() == manifest
+
+
+@pytest.mark.slow
+def test_check_reports_a_kernel_nobody_compiled(capsys, checkout):
+    path = checkout / MANIFEST
+    text = path.read_text()
+    start = text.index("  # The newest toolchain a real compile")
+    end = text.index('    binutils: "', start)
+    path.write_text(text[:start] + text[text.index("\n", end) + 1:])
+    expect_problem(checkout, where=str(MANIFEST), says=["no linux.compiled_with", "linux-openxt 4.9.337"])

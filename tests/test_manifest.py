@@ -97,6 +97,12 @@ BAD = [
      "xen.tracks[0].patches[0]", "missing key 'purpose'", None),
     ("unsupported-schema-version", _replace("version: 1\n", "version: 2\n"),
      "version", "this oxt reads version 1", "version: 2"),
+    ("compiled-with-gcc-not-x-y", _replace('    gcc: "13.3"', '    gcc: "13"'),
+     "linux.compiled_with.gcc", "X.Y version that compiled", 'gcc: "13"'),
+    ("compiled-with-gcc-unquoted", _replace('    gcc: "13.3"', '    gcc: 13.3'),
+     "linux.compiled_with.gcc", "quote it", "gcc: 13.3"),
+    ("compiled-with-without-binutils", _replace('    binutils: "2.44"\n', ""),
+     "linux.compiled_with", "missing key 'binutils'", None),
     ("url-of-another-kernel", _replace("v4.x/linux-4.9.337.tar.xz", "v4.x/linux-4.9.336.tar.xz"),
      "linux.url", "update it with the version", "linux-4.9.336.tar.xz"),
 ]
@@ -173,6 +179,8 @@ def test_model_of_the_rich_manifest(tmp_path):
     assert git.xsa[1].patches == ("xsa470-4.19/0001-x86-first.patch", "xsa470-4.19/0002-x86-second.patch")
     assert m.xsa_patch_path(git.xsa[0].patches[0]).is_file()
     assert m.linux.fragments["dom0"] == ("dom0-backends.cfg",)
+    assert (m.linux.compiled_with.gcc, m.linux.compiled_with.binutils) == ("13.3", "2.44")
+    assert m.linux.compiled_with.line == _line_of(RICH_MANIFEST, "  compiled_with:")
     assert m.icbinn.patches["python3-icbinn"][0].purpose == "a fixture bindings patch"
     with pytest.raises(ConfigError, match="no Xen track 'stable-4.7'.*stable-4.19, stable-4.18"):
         m.xen.track("stable-4.7")

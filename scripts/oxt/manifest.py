@@ -201,6 +201,15 @@ class Xen:
 
 
 @dataclass(frozen=True)
+class CompiledWith:
+    """The newest toolchain that compiled the kernel (every VM's configuration, our patches applied)."""
+
+    gcc: str  # X.Y
+    binutils: str  # X.Y
+    line: int | None = field(default=None, compare=False)  # of the key in the manifest
+
+
+@dataclass(frozen=True)
 class Linux:
     version: str
     url: str
@@ -209,6 +218,7 @@ class Linux:
     defconfig: str
     patches: tuple[Patch, ...]
     fragments: dict[str, tuple[str, ...]]
+    compiled_with: CompiledWith | None = None
 
     @property
     def series(self) -> str:

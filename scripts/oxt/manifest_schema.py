@@ -21,6 +21,7 @@ from oxt.manifest import (
     XEN_OPENXT_DIR,
     XEN_XSA_DIR,
     GIT,
+    CompiledWith,
     Icbinn,
     Linux,
     Manifest,
@@ -43,6 +44,7 @@ _SOURCE_URL = re.compile(r"(https?|file)://[^\s;\"']+")
 _DEFCONFIG = re.compile(r"[A-Za-z0-9_.-]+_defconfig")
 _BRANCH_NAME = re.compile(r"[A-Za-z0-9._/-]+")
 _MD5 = "an md5sum (32 hex digits)"
+_TOOL_VERSION = re.compile(r"\d+\.\d+")
 
 
 class ManifestChecker(YamlChecker):
@@ -304,7 +306,8 @@ def _xsa_number(c: ManifestChecker, item: dict, here: At, seen: dict[int, int]) 
 
 
 def linux(c: ManifestChecker, node: Any, at: At) -> Linux | None:
-    if not c.mapping(node, at, ("version", "url", "sha256", "license_md5", "defconfig", "fragments"), ("patches",)):
+    if not c.mapping(node, at, ("version", "url", "sha256", "license_md5", "defconfig", "fragments"),
+                     ("patches", "compiled_with")):
         return None
     before = len(c.problems)
     version = c.string(node, "version", at, RELEASE_VERSION, "an X.Y.Z kernel version",
@@ -320,9 +323,20 @@ def linux(c: ManifestChecker, node: Any, at: At) -> Linux | None:
                          "name the base config in arch/x86/configs, e.g. x86_64_defconfig")
     patches = c.patch_queue(node.get("patches"), at.key(node, "patches"), LINUX_FILES_DIR)
     frags = fragments(c, node.get("fragments"), at.key(node, "fragments")) if "fragments" in node else {}
+    compiled = compiled_with(c, node["compiled_with"], at.key(node, "compiled_with")) if "compiled_with" in node else None
     if len(c.problems) != before or not all((version, url, sha256, license_md5, defconfig)):
         return None
-    return Linux(version, url, sha256, license_md5, defconfig, patches, frags)  # type: ignore[arg-type]
+    return Linux(version, url, sha256, license_md5, defconfig, patches, frags, compiled)  # type: ignore[arg-type]
+
+
+def compiled_with(c: ManifestChecker, node: Any, at: At) -> CompiledWith | None:
+    """The toolchain a real compile of the kernel succeeded with (``oxt check`` compares the stack's)."""
+    if not c.mapping(node, at, ("gcc", "binutils")):
+        return None
+    fix = "give the X.Y version that compiled every VM's kernel, e.g. \"13.3\" (quote it)"
+    gcc = c.string(node, "gcc", at, _TOOL_VERSION, "an X.Y gcc version", fix)
+    binutils = c.string(node, "binutils", at, _TOOL_VERSION, "an X.Y binutils version", fix)
+    return CompiledWith(gcc, binutils, at.line) if gcc and binutils else None
 
 
 def fragments(c: ManifestChecker, node: Any, at: At) -> dict[str, tuple[str, ...]]:

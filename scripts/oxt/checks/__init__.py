@@ -35,7 +35,8 @@ COMPOSITION_CHECKS = [repos]
 
 # Checks of the local layers and the VMs they build: they run when the composition has a usable local layer.
 # layer_inputs runs the guards against images that parse but would not build or
-# boot (oxt.guards: kernel floor, root=, rpcgen input, listeners, dead recipes).
+# boot (oxt.guards: kernel floor, root=, rpcgen input, listeners, dead recipes,
+# the toolchain that compiled the kernel).
 CHECKS = [layers, pins, vms, multilib, mcdepends, recipes, layer_inputs]
 
 

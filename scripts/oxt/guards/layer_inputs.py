@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from oxt.guards import dead_recipes, listen_all, oldest_kernel, root_device, rpcgen_xml
+from oxt.errors import ConfigError
+from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel, root_device, rpcgen_xml
 from oxt.layerinfo import ConfigStack, recipe_name
+from oxt.manifest import LINUX_FILES_DIR, load_manifest, manifest_path
 from oxt.problems import Problem
+from oxt.repo import Checkout
 
 # Values that describe a recipe rather than name what it needs.
 _PROSE = {"SUMMARY", "DESCRIPTION", "HOMEPAGE", "LICENSE", "LIC_FILES_CHKSUM", "SECTION", "SRC_URI",
@@ -73,6 +76,41 @@ def kernel_floors(ex, plan) -> list[oldest_kernel.KernelFloor]:
             kernel_where=_where(ex, stack, f"PREFERRED_VERSION_{provider}") or vm.multiconfig_file or "",
         ))
     return floors
+
+
+def stack_toolchains(ex, plan) -> list[kernel_toolchain.StackToolchain]:
+    found = []
+    for vm, stack in _vm_stacks(ex, plan):
+        provider, _ = kernel_of(ex, stack)
+        found.append(kernel_toolchain.StackToolchain(
+            multiconfig=vm.name,
+            kernel=provider,
+            gcc=stack.value("GCCVERSION"),
+            gcc_where=_where(ex, stack, "GCCVERSION"),
+            binutils=stack.value("BINUVERSION"),
+            binutils_where=_where(ex, stack, "BINUVERSION"),
+        ))
+    return found
+
+
+def kernel_record(ex) -> kernel_toolchain.Record | Problem | None:
+    """The manifest's linux.compiled_with (None: this checkout has no manifest to render a kernel from)."""
+    checkout = Checkout(ex.comp.root)
+    path = manifest_path(checkout)
+    if not path.is_file():
+        return None
+    try:
+        linux = load_manifest(checkout).linux
+    except ConfigError as err:
+        return Problem(ex.rel(path), f"cannot read the kernel's toolchain record: {str(err).splitlines()[0]}",
+                       "fix the manifest (oxt render --check names every problem)")
+    compiled = linux.compiled_with
+    line = compiled.line if compiled else None
+    return kernel_toolchain.Record(
+        kernel=LINUX_FILES_DIR.name, version=linux.version,
+        gcc=compiled.gcc if compiled else None, binutils=compiled.binutils if compiled else None,
+        where=f"{ex.rel(path)}:{line}" if line else ex.rel(path),
+    )
 
 
 def boot_command_lines(ex, plan) -> list[root_device.BootCommandLine]:
@@ -174,6 +212,11 @@ def check(ex, plan) -> list[Problem]:
     """Every guard's problems for one composition."""
     problems = oldest_kernel.check(kernel_floors(ex, plan))
     problems += root_device.check(boot_command_lines(ex, plan))
+    record = kernel_record(ex)
+    if isinstance(record, Problem):
+        problems.append(record)
+    elif record is not None:
+        problems += kernel_toolchain.check(stack_toolchains(ex, plan), record)
     for path, shown in interface_xmls(ex):
         problems += rpcgen_xml.check(path, shown)
     problems += listen_all.check(unit_files(ex))
