@@ -15,7 +15,7 @@ from oxt import changeset
 from oxt.manifest_edit import ManifestDocument
 from oxt.repo import Checkout
 from oxt.xen import summary, tracks
-from oxt.xen.commit import ensure_clean, make_commit, message_for
+from oxt.xen.commit import ensure_clean, message_for
 from oxt.xen.context import UpstreamContext
 from oxt.xen.plan import BumpOptions, plan_track
 
@@ -52,8 +52,8 @@ def bump(checkout: Checkout, request: BumpRequest) -> dict:
         for plan in changed:
             doc.put_track(plan.new_track)
         removed = [manifest.xsa_dir / f for p in changed for f in p.dropped_files]
-        rendered = changeset.write(changeset.plan_changes(checkout, doc, remove=removed))
+        message = message_for(plans) if repo is not None else None
+        changeset.write(changeset.plan_changes(checkout, doc, remove=removed), commit_message=message)
         if repo is not None:
-            touched = changeset.touched_paths(checkout) + removed + rendered
-            commit = make_commit(repo, checkout.root, touched, message_for(plans))
+            commit = repo.head.commit.hexsha
     return summary.to_data(plans, dry_run=request.dry_run, commit=commit)

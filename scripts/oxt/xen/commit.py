@@ -84,10 +84,3 @@ def ensure_clean(root: Path, paths: list[Path]) -> git.Repo:
         raise GitError(f"--commit: the tree has uncommitted changes ({names}); commit or stash them first "
                        "so the bump commit holds only the bump")
     return repo
-
-
-def make_commit(repo: git.Repo, root: Path, touched: list[Path], message: str) -> str:
-    rel = [str(Path(p).relative_to(root)) for p in touched]
-    repo.git.add("-A", "--", *rel)
-    repo.git.commit("-q", "-m", message, "--", *rel)
-    return repo.head.commit.hexsha
