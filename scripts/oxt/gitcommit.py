@@ -66,7 +66,8 @@ def already_committed(root: Path, base: str, message: str) -> str | None:
 def commit(root: Path, base: str, paths: list[str], message: str, *, index_file: Path,
            fds: tuple[int, ...] = ()) -> str:
     """Steps 1 and 2: the commit of *paths* (relative to *root*) on *base*, HEAD moved to it."""
-    index_file.unlink(missing_ok=True)
+    for leftover in (index_file, index_file.with_name(index_file.name + ".lock")):  # ours alone: a killed run's
+        leftover.unlink(missing_ok=True)
     env = {"GIT_INDEX_FILE": str(index_file)}
     _git(root, "read-tree", base, env=env, fds=fds)
     _git(root, "update-index", "--add", "--remove", "--", *paths, env=env, fds=fds)
