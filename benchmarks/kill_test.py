@@ -59,6 +59,29 @@ ENV = {
 }
 
 
+# An upload-pack that sends the pack in small pieces with pauses: a fixture fetch then
+# takes as long as a real one, and kills land inside it (--slow-fetch).
+SLOW_UPLOAD_PACK = """#!PYTHON
+import os, subprocess, sys, threading, time
+child = subprocess.Popen(["git-upload-pack", *sys.argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def pump_in():
+    try:
+        while data := os.read(0, 65536):
+            child.stdin.write(data); child.stdin.flush()
+    except OSError:
+        pass
+    try:
+        child.stdin.close()
+    except OSError:
+        pass
+threading.Thread(target=pump_in, daemon=True).start()
+while data := child.stdout.read1(1024):
+    os.write(1, data)
+    time.sleep(0.02)
+sys.exit(child.wait())
+"""
+
+
 def tree(root: Path) -> dict[str, str]:
     """sha256 of every file outside .git."""
     out = {}
@@ -75,8 +98,14 @@ def git(root: Path, *args: str) -> str:
 
 
 class Bench:
-    def __init__(self, work: Path, seed: int, targeted_share: float):
+    def __init__(self, work: Path, seed: int, targeted_share: float, slow_fetch: bool):
         self.work = work
+        if slow_fetch:
+            wrapper = work / "slow-upload-pack"
+            wrapper.write_text(SLOW_UPLOAD_PACK.replace("PYTHON", sys.executable))
+            wrapper.chmod(0o755)
+            ENV.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="remote.upstream.uploadpack",
+                       GIT_CONFIG_VALUE_0=str(wrapper))
         self.targeted_share = targeted_share
         self.rng = random.Random(seed)
         for old in ("template", "cache", "run"):
@@ -172,6 +201,8 @@ class Bench:
             ok = (git(checkout, "rev-parse", "HEAD~1") == self.base_head
                   and git(checkout, "status", "--porcelain", "--untracked-files=all") == "")
         result["next_ok"] = ok
+        result["waited"] = "waiting for another oxt" in nxt.stderr or "waiting for another oxt" in check.stderr
+        result["repaired"] = "was interrupted; checking" in nxt.stderr or "rebuilding it" in nxt.stderr
         if not ok:
             result["next_err"] = (nxt.stderr.strip().splitlines() or ["(no stderr)"])[-1][:300]
         try:  # orphans of a parent-only kill that are still running: they were ours
@@ -194,6 +225,8 @@ def report(kind: str, results: list[dict]) -> None:
           f"partial {raw['partial']:4}  (journal pending {pending}, partial without journal {partial_no_journal})")
     print(f"  at the next command   untouched {after['untouched']:4}  complete {after['complete']:4}  "
           f"partial {after['partial']:4}  (said it finished an interrupted run: {sum(r['said'] for r in results)})")
+    print(f"  next run              waited for a killed run's git {sum(r['waited'] for r in results)}, "
+          f"checked or rebuilt the cache {sum(r['repaired'] for r in results)}")
     print(f"  next-run failures     {len(failures)}")
     for r in failures[:10]:
         print(f"    {r.get('next_err')}")
@@ -206,11 +239,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--targeted", type=float, default=0.5, metavar="SHARE",
                     help="share of kills aimed at the write phase (default 0.5)")
+    ap.add_argument("--slow-fetch", action="store_true",
+                    help="serve the fixture's packs slowly, as a real remote would (kills land in fetches)")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="oxt-kill-"))
     work.mkdir(parents=True, exist_ok=True)
-    bench = Bench(work, args.seed, args.targeted)
+    bench = Bench(work, args.seed, args.targeted, args.slow_fetch)
     print(f"fixture bump: {bench.duration:.2f} s unkilled (cold cache), write phase {bench.window * 1000:.0f} ms; "
           f"{len(bench.untouched)} files, "
           f"{sum(bench.untouched.get(k) != v for k, v in bench.complete.items()) + len(set(bench.untouched) - set(bench.complete))} "

@@ -30,9 +30,11 @@ fetches again, instead of blaming the network.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +80,7 @@ class UpstreamCache:
     def __enter__(self) -> "UpstreamCache":
         self._refuse_foreign()
         self._lock = HeldLock(self.path.parent / f".{self.path.name}.lock", what=f"the Xen cache {self.path}",
-                              stream=self.stream, say=self.progress)
+                              stream=self.stream)  # said even with -q: a silent wait looks like a hang
         self._lock.__enter__()
         try:
             self._refuse_foreign()  # again, now that no other oxt can be creating it
@@ -119,10 +121,10 @@ class UpstreamCache:
                              "cache)")
 
     def _open(self) -> None:
+        for kind in ("new", "old"):  # what a killed _init or rebuild left beside the cache
+            for leftover in self.path.parent.glob(f".{self.path.name}.{kind}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
         if not (self.path / "HEAD").exists():
-            if self.path.is_dir() and any(self.path.iterdir()):  # ours (see _refuse_foreign) but half made
-                self._say(f"cache {self.path} is incomplete; rebuilding it")
-                shutil.rmtree(self.path)
             self._init()
         else:
             interrupted = (self.path / FETCHING).exists()
@@ -137,12 +139,7 @@ class UpstreamCache:
                     (self.path / FETCHING).unlink(missing_ok=True)
             except (git.InvalidGitRepositoryError, git.GitCommandError):
                 self.rebuild("is unreadable" if not interrupted else "was damaged by an interrupted fetch")
-        with self.repo.config_writer() as cw:
-            cw.set_value(f'remote "{REMOTE}"', "url", self.url)
-            cw.set_value("oxt", "remote", self.url)
-            # no default refspec: every fetch names exactly what it wants
-            if cw.has_option(f'remote "{REMOTE}"', "fetch"):
-                cw.remove_option(f'remote "{REMOTE}"', "fetch")
+        self._configure()
 
     def rebuild(self, why: str) -> None:
         """Start the cache over (it is only a cache): *why* is said on stderr."""
@@ -150,13 +147,26 @@ class UpstreamCache:
         if self.repo is not None:
             self.repo.close()
         self.stats.rebuilds += 1
-        shutil.rmtree(self.path)
+        aside = self.path.with_name(f".{self.path.name}.old-{os.getpid()}")
+        os.rename(self.path, aside)  # one step: a kill leaves either the old cache or none
+        shutil.rmtree(aside)
         self._init()
-        with self.repo.config_writer() as cw:
-            cw.set_value(f'remote "{REMOTE}"', "url", self.url)
-            cw.set_value("oxt", "remote", self.url)
         if self._series is not None:
             self._series.repo = self.repo
+
+    def _configure(self) -> None:
+        """The remote's URL and owner, through `git config` (atomic: config.lock + rename; GitPython's
+        config writer rewrites the file in place, and a kill then leaves it empty). Written only
+        when it differs."""
+        want = {f"remote.{REMOTE}.url": self.url, "oxt.remote": self.url, "gc.auto": "0",
+                "core.logallrefupdates": "false"}
+        g = self.repo.git
+        for key, value in want.items():
+            if g.config("--get", key, with_exceptions=False) != value:
+                g.config(key, value)
+        # no default refspec: every fetch names exactly what it wants
+        if g.config("--get-all", f"remote.{REMOTE}.fetch", with_exceptions=False):
+            g.config("--unset-all", f"remote.{REMOTE}.fetch")
 
     def _attach(self, repo: git.Repo) -> None:
         """Use *repo*, with every git command it runs holding the cache lock."""
@@ -164,12 +174,16 @@ class UpstreamCache:
         self.repo = repo
 
     def _init(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._attach(git.Repo.init(self.path, bare=True))
-        with self.repo.config_writer() as cw:
-            cw.set_value("gc", "auto", "0")  # never repack behind our back mid-run
-            cw.set_value("core", "logallrefupdates", "false")
-            cw.set_value("oxt", "remote", self.url)
+        """A new cache, made beside and renamed into place: a kill never leaves half a cache."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.new-", dir=self.path.parent))
+        self._attach(git.Repo.init(new, bare=True))
+        self._configure()  # gc.auto 0: never repack behind our back mid-run
+        self.repo.close()
+        if self.path.is_dir():
+            self.path.rmdir()  # empty (anything else was refused); a new cache replaces it
+        os.rename(new, self.path)
+        self._attach(git.Repo(self.path))
 
     def _repair(self) -> None:
         """Remove what an interrupted run can leave behind."""
@@ -192,8 +206,8 @@ class UpstreamCache:
             pass
 
     def _say(self, text: str) -> None:
-        if self.progress:
-            print(text, file=self.stream)
+        """Repairs are said even with -q (they are rare, and explain a slower run)."""
+        print(f"oxt: {text}", file=self.stream)
 
     # -- queries ------------------------------------------------------------------
     def has(self, sha: str) -> bool:
