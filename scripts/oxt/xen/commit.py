@@ -49,6 +49,8 @@ def message_for(plans: list[TrackPlan]) -> str:
     for p in changed:
         body.append(f"{p.branch} ({p.mode}): {p.old.label} -> {p.new.label}")
         body.append(f"  {p.old.commit or '(new track)'}..{p.new.commit}")
+        if p.mode == "git" and p.new.signature:
+            body.append(f"  signature: {p.new.signature}")
         if p.new.sha256:
             body.append(f"  tarball {p.new.url}")
             body.append(f"  sha256 {p.new.sha256} (signature {p.new.signature or 'unchanged'})")
