@@ -66,7 +66,8 @@ class HeldLock:
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            # close, never LOCK_UN: unlocking would release the lock for the children holding a
+            # copy of the descriptor too; closing drops only ours
             os.close(self._fd)
             self._fd = None
 
