@@ -209,6 +209,10 @@ class UpstreamCache:
         """Repairs are said even with -q (they are rare, and explain a slower run)."""
         print(f"oxt: {text}", file=self.stream)
 
+    def healthy(self) -> bool:
+        """Every ref's history present (or cut by ``shallow``): git fsck --connectivity-only."""
+        return self._succeeds("fsck", "--connectivity-only", "--no-dangling", "--no-progress")
+
     # -- queries ------------------------------------------------------------------
     def has(self, sha: str) -> bool:
         return self._succeeds("cat_file", "-e", f"{sha}^{{commit}}")

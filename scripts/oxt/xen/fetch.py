@@ -17,7 +17,8 @@ half-updated tip; the marker file ``oxt-fetching`` exists from the first
 fetch of a range to that move, so the next open knows to check the cache (see
 :mod:`.cache`). A failure git blames on the cache's own objects ("could not
 read <sha>", "bad object") is :class:`CacheDamaged`, which the cache answers
-by rebuilding itself; anything else is a :class:`FetchError` naming the remote.
+by rebuilding itself, and so is any failure after which ``git fsck`` finds the
+cache broken; anything else is a :class:`FetchError` naming the remote.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ FETCHING = "oxt-fetching"  # marker file in the cache while a range fetch is und
 # git's words when the *local* repository is at fault, not the remote or the network
 _LOCAL_DAMAGE = re.compile(
     r"(could not read|bad object|unable to read|missing (?:blob|tree|commit|tag)) [0-9a-f]{7,40}"
-    r"|did not send all necessary objects|object file \S+ is empty|is corrupt", re.IGNORECASE)
+    r"|did not send all necessary objects|unresolved deltas left after unpacking|object file \S+ is empty"
+    r"|is corrupt", re.IGNORECASE)
 MAX_DEEPEN_ROUNDS = 12  # 64 << 12 commits: beyond any stable branch
 FIRST_DEPTH = 64
 
@@ -116,6 +118,8 @@ class RangeFetch:
             damage = _LOCAL_DAMAGE.search(err.stderr or "")
             if damage:
                 raise CacheDamaged(damage.group(0)) from None
+            if not cache.healthy():  # whatever git said, the cache's own objects are broken
+                raise CacheDamaged(f"git fsck finds it broken after: {git_reason(err.stderr)}") from None
             raise FetchError(
                 f"fetch from {cache.url} failed ({label}): {git_reason(err.stderr)}; "
                 f"the cache {cache.path} is left consistent — rerun when the remote is reachable"
