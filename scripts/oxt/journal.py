@@ -106,6 +106,7 @@ class _Entry:
     new: bytes | None
     old: bytes | None = None
     mode: int | None = None  # old permissions, restored on the way back
+    mtime_ns: int | None = None  # old modification time, restored on the way back
     prune_below: str | None = None  # deletions: remove emptied directories up to (not including) this one
 
 
@@ -189,11 +190,12 @@ class Transaction:
                 raise WriteError(f"{e.path}: is a directory where oxt must write a file; move it away")
             e.old = _read(path)
             if e.old is not None:
-                e.mode = path.stat().st_mode & 0o7777
+                st = path.stat()
+                e.mode, e.mtime_ns = st.st_mode & 0o7777, st.st_mtime_ns
 
     def _record(self, changes: list[_Entry], base: str | None) -> dict:
         files = [{"path": e.path, "old": _sha(e.old) if e.old is not None else None,
-                  "new": _sha(e.new) if e.new is not None else None, "mode": e.mode,
+                  "new": _sha(e.new) if e.new is not None else None, "mode": e.mode, "mtime_ns": e.mtime_ns,
                   "prune_below": e.prune_below} for e in changes]
         record = {"format": FORMAT, "command": self.command, "pid": os.getpid(), "started": time.time(),
                   "direction": "forward", "files": files, "commit": None}
@@ -213,10 +215,16 @@ class Transaction:
                 code = errno.EROFS if _read_only_fs(probe) else errno.EACCES
                 raise _write_error(OSError(code, os.strerror(code), str(target)), self.root, jdir,
                                    rolled_back=True)
-        blobs = {_sha(b): len(b) for e in changes for b in (e.old, e.new) if b is not None}
-        need = sum(blobs.values()) + sum(len(e.new) for e in changes if e.new is not None) + _SPACE_MARGIN
         probe = jdir.parent if jdir.parent.exists() else self.root
         st = os.statvfs(probe)
+        block = st.f_frsize or 4096
+
+        def blocks(n: int) -> int:  # a file takes whole blocks (a tmpfs page, an ext4 block)
+            return (n // block + 1) * block
+
+        blobs = {_sha(b): len(b) for e in changes for b in (e.old, e.new) if b is not None}
+        need = (sum(blocks(n) for n in blobs.values()) + sum(blocks(len(e.new)) for e in changes if e.new is not None)
+                + _SPACE_MARGIN)
         free = st.f_bavail * st.f_frsize
         if free < need:
             raise WriteError(f"{self.root}: not enough free space to write the change safely: it needs "
@@ -305,6 +313,8 @@ def _backward(root: Path, record: dict, data: dict[str, bytes]) -> list[str]:
         if _current(root, f["path"]) != f["old"]:
             _put(root, f, f["old"], data.get(f["path"]))
             done.append(f["path"])
+        if f["old"] is not None and f.get("mtime_ns") is not None:  # as it was: content and time
+            os.utime(root / f["path"], ns=(f["mtime_ns"], f["mtime_ns"]))
     return done
 
 
