@@ -94,10 +94,7 @@ def test_a_manifest_broken_by_hand_in_the_middle_of_the_queue(co, upstream, tmp_
         assert f"{MANIFEST}:{line}: " in err  # the file and the line of the broken entry
 
 
-def test_a_manifest_edited_while_an_interrupted_bump_is_pending(co, upstream, tmp_path, capsys):
-    """A bump killed mid-write, then the manifest edited by hand: no command may finish the bump over
-    the edit (nor undo it): each stops, naming the file, and changes nothing."""
-    child = textwrap.dedent("""
+KILLED_BUMP = textwrap.dedent("""
         import os, sys
         from oxt import journal
         from oxt.cli import main
@@ -110,8 +107,19 @@ def test_a_manifest_edited_while_an_interrupted_bump_is_pending(co, upstream, tm
         journal._put = dying
         main(sys.argv[1:])
     """)
-    argv = ["--root", str(co), *COMMANDS["bump"](upstream, tmp_path / "cache", None)]
-    assert subprocess.run([sys.executable, "-c", child, *argv], capture_output=True).returncode == 137
+
+
+def killed_bump(co: Path, upstream, cache: Path) -> None:
+    """A bump killed (os._exit, no cleanup) after writing two files: its journal is pending."""
+    argv = ["--root", str(co), *COMMANDS["bump"](upstream, cache, None)]
+    assert subprocess.run([sys.executable, "-c", KILLED_BUMP, *argv], capture_output=True).returncode == 137
+    assert (journal.journal_dir(co) / "journal.json").is_file()
+
+
+def test_a_manifest_edited_while_an_interrupted_bump_is_pending(co, upstream, tmp_path, capsys):
+    """A bump killed mid-write, then the manifest edited by hand: no command may finish the bump over
+    the edit (nor undo it): each stops, naming the file, and changes nothing."""
+    killed_bump(co, upstream, tmp_path / "cache")
     (co / MANIFEST).write_text((co / MANIFEST).read_text() + "# my edit\n")
     for command in (COMMANDS["bump"](upstream, tmp_path / "cache", None), ["render", "--check"]):
         before = snapshot(co)
@@ -277,6 +285,20 @@ def test_a_read_only_checkout(co, upstream, tmp_path, patch, command):
     assert result["rc"] == 2 and "Traceback" not in result["err"], result
     assert expected in result["err"]
     assert snapshot(co) == before
+
+
+@pytest.mark.skipif(unshare_prefix() is None, reason="no private mount namespace here (unshare -m / -rm)")
+def test_an_interrupted_bump_pending_in_a_read_only_checkout(co, upstream, tmp_path):
+    killed_bump(co, upstream, tmp_path / "cache")
+    before = snapshot(co)
+    r = in_namespace([sys.executable, "-c", READ_ONLY, str(co), str(OXT), "render", "--check"])
+    result = json.loads(r.stdout)
+    assert result["rc"] == 2 and "Traceback" not in result["err"], result
+    assert "is pending in" in result["err"] and "cannot be finished now" in result["err"]
+    assert "the checkout is on a read-only file system — run oxt in a writable clone" in result["err"]
+    assert snapshot(co) == before
+    assert "finished the interrupted" in subprocess.run([str(OXT), "--root", str(co), "render", "--check"],
+                                                        capture_output=True, text=True).stderr  # writable again
 
 
 # -- a remote that is a web page ------------------------------------------------------

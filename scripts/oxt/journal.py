@@ -391,9 +391,15 @@ def _recover_locked(root: Path, stream, fd: int) -> str | None:
         for lock in gitcommit.stale_locks(root, record["started"]):
             lock.unlink(missing_ok=True)
             print(f"oxt: removed {lock}, left by the interrupted run's git", file=out)
-    changed = (_forward if direction == "forward" else _backward)(root, record, data)
-    commit = _finish_commit(root, record, fd) if direction == "forward" and git else None
-    _done(jdir, root, record)
+    try:
+        changed = (_forward if direction == "forward" else _backward)(root, record, data)
+        commit = _finish_commit(root, record, fd) if direction == "forward" and git else None
+        _done(jdir, root, record)
+    except OSError as err:
+        where, what, fix = _cause(err, root)
+        raise WriteError(f"an interrupted {who} is pending in {jdir} and cannot be "
+                         f"{'finished' if direction == 'forward' else 'undone'} now: {where}: {what} — {fix}; "
+                         "every oxt command tries again first") from None
     verb = "finished" if direction == "forward" else "undid"
     detail = f"{len(changed)} of {len(files)} file(s) still to {'write' if wanted == 'new' else 'restore'}"
     if commit:
@@ -417,25 +423,30 @@ def _read_only_fs(path: Path) -> bool:
         return False
 
 
-def _write_error(err: OSError, root: Path, jdir: Path, *, rolled_back: bool, forward: bool = False) -> WriteError:
+def _cause(err: OSError, root: Path) -> tuple[str, str, str]:
+    """(the file, what went wrong, what to do) for an OSError while writing the checkout."""
     where = err.filename or str(root)
     try:
         where = str(Path(where).resolve().relative_to(root))
     except ValueError:
         pass
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return where, f"no space left on the device ({err.strerror})", "free some space and rerun"
+    if err.errno == errno.EROFS:
+        return where, "the checkout is on a read-only file system", ("run oxt in a writable clone, or remount it "
+                                                                     "read-write")
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return where, "permission denied", (f"make the checkout writable for this user "
+                                            f"(ls -ld {Path(where).parent if where != str(root) else root})")
+    return where, f"cannot write: {err.strerror or err}", "fix that and rerun"
+
+
+def _write_error(err: OSError, root: Path, jdir: Path, *, rolled_back: bool, forward: bool = False) -> WriteError:
+    where, what, fix = _cause(err, root)
     if forward:
         state = f"the commit is made; the next oxt command finishes the rest (journal {jdir})"
     elif rolled_back:
         state = "the checkout is unchanged"
     else:
         state = f"the change is half undone: the next oxt command finishes undoing it (journal {jdir})"
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return WriteError(f"{where}: no space left on the device ({err.strerror}); {state} — free some space "
-                          "and rerun")
-    if err.errno == errno.EROFS:
-        return WriteError(f"{where}: the checkout is on a read-only file system; {state} — run oxt in a "
-                          "writable clone, or remount it read-write")
-    if err.errno in (errno.EACCES, errno.EPERM):
-        return WriteError(f"{where}: permission denied; {state} — make the checkout writable for this user "
-                          f"(ls -ld {Path(where).parent if where != str(root) else root})")
-    return WriteError(f"{where}: cannot write: {err.strerror or err}; {state}")
+    return WriteError(f"{where}: {what}; {state} — {fix}")
