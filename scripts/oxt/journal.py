@@ -156,7 +156,7 @@ class Transaction:
             _recover_locked(self.root, self.stream, lock.fd)  # an API caller may not have called recover()
             self._read_old()
             changes = [e for e in self.entries.values() if e.old != e.new]
-            if not changes and self.message is None:
+            if not changes:  # nothing to write, and nothing to commit
                 return None
             base = gitcommit.head(self.root) if self.message is not None else None
             self._preflight(changes)
