@@ -248,10 +248,10 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="oxt-kill-"))
     work.mkdir(parents=True, exist_ok=True)
     bench = Bench(work, args.seed, args.targeted, args.slow_fetch)
+    changed = sum(bench.untouched.get(k) != v for k, v in bench.complete.items())
+    changed += len(set(bench.untouched) - set(bench.complete))
     print(f"fixture bump: {bench.duration:.2f} s unkilled (cold cache), write phase {bench.window * 1000:.0f} ms; "
-          f"{len(bench.untouched)} files, "
-          f"{sum(bench.untouched.get(k) != v for k, v in bench.complete.items()) + len(set(bench.untouched) - set(bench.complete))} "
-          "changed by the bump")
+          f"{len(bench.untouched)} files, {changed} changed by the bump")
     kinds = ["group", "parent"] if args.kind == "both" else [args.kind]
     failed = False
     for kind in kinds:

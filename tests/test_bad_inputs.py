@@ -3,7 +3,6 @@ and what to do, and leaves the checkout byte for byte (content and mtimes) as it
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
 import os

@@ -365,7 +365,8 @@ def _recover_locked(root: Path, stream, fd: int) -> str | None:
     except (OSError, ValueError) as err:
         raise JournalConflict(f"{record_path}: the journal of an interrupted oxt run is unreadable ({err}); "
                               f"check `git status`, restore what it lists, then delete {jdir}") from None
-    who = f"`{record['command']}` (pid {record['pid']}, started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(record['started']))})"
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["started"]))
+    who = f"`{record['command']}` (pid {record['pid']}, started {started})"
     files = record["files"]
     new_data = {f["path"]: _blob(jdir, f["new"]) for f in files if f["new"]}
     old_data = {f["path"]: _blob(jdir, f["old"]) for f in files if f["old"]}

@@ -102,7 +102,7 @@ class UpstreamCache:
     def _refuse_foreign(self) -> None:
         """CacheError unless the path is missing, empty, or an oxt cache of this remote."""
         path = self.path
-        fix = f"pass another --cache-dir (or unset OXT_XEN_CACHE); oxt's cache is a directory of its own"
+        fix = "pass another --cache-dir (or unset OXT_XEN_CACHE); oxt's cache is a directory of its own"
         if path.exists() and not path.is_dir():
             raise CacheError(f"cache {path}: is a file, not a directory; {fix}")
         if not path.is_dir() or not any(path.iterdir()):
