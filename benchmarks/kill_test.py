@@ -46,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from fixtures import upload_pack  # noqa: E402
 from fixtures.xen_upstream import build_upstream, make_checkout  # noqa: E402
 
 OXT = Path(sys.executable).parent / "oxt"
@@ -57,29 +58,6 @@ ENV = {
     "GIT_COMMITTER_NAME": "kill test", "GIT_COMMITTER_EMAIL": "kill@localhost",
     "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
 }
-
-
-# An upload-pack that sends the pack in small pieces with pauses: a fixture fetch then
-# takes as long as a real one, and kills land inside it (--slow-fetch).
-SLOW_UPLOAD_PACK = """#!PYTHON
-import os, subprocess, sys, threading, time
-child = subprocess.Popen(["git-upload-pack", *sys.argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-def pump_in():
-    try:
-        while data := os.read(0, 65536):
-            child.stdin.write(data); child.stdin.flush()
-    except OSError:
-        pass
-    try:
-        child.stdin.close()
-    except OSError:
-        pass
-threading.Thread(target=pump_in, daemon=True).start()
-while data := child.stdout.read1(1024):
-    os.write(1, data)
-    time.sleep(0.02)
-sys.exit(child.wait())
-"""
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -100,12 +78,8 @@ def git(root: Path, *args: str) -> str:
 class Bench:
     def __init__(self, work: Path, seed: int, targeted_share: float, slow_fetch: bool):
         self.work = work
-        if slow_fetch:
-            wrapper = work / "slow-upload-pack"
-            wrapper.write_text(SLOW_UPLOAD_PACK.replace("PYTHON", sys.executable))
-            wrapper.chmod(0o755)
-            ENV.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="remote.upstream.uploadpack",
-                       GIT_CONFIG_VALUE_0=str(wrapper))
+        if slow_fetch:  # the pack in 1 KiB pieces, 20 ms apart
+            ENV.update(upload_pack.env(upload_pack.upload_pack(work / "slow-upload-pack", chunk=1024, delay=0.02)))
         self.targeted_share = targeted_share
         self.rng = random.Random(seed)
         for old in ("template", "cache", "run"):

@@ -14,26 +14,10 @@ from pathlib import Path
 import git
 import pytest
 
+from fixtures import upload_pack
 from oxt.xen.cache import CacheError, UpstreamCache
 from oxt.xen.defaults import DEFAULT_REMOTE, default_cache_dir
 from oxt.xen.upstream import ls_remote
-
-SLOW_UPLOAD_PACK = """#!PYTHON
-import os, subprocess, sys, threading, time
-child = subprocess.Popen(["git-upload-pack", *sys.argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-def pump_in():
-    try:
-        while data := os.read(0, 65536):
-            child.stdin.write(data); child.stdin.flush()
-    except OSError:
-        pass
-threading.Thread(target=pump_in, daemon=True).start()
-while data := child.stdout.read1(512):
-    os.write(1, data)
-    time.sleep(0.05)
-sys.exit(child.wait())
-"""
-
 
 def _range(cache, upstream):
     refs = ls_remote(upstream.url)
@@ -161,11 +145,8 @@ KILLED_FETCH = textwrap.dedent("""
 
 def test_a_fetch_killed_midway_is_checked_and_repaired_on_the_next_run(upstream, tmp_path):
     """The whole process group (oxt, git fetch, upload-pack) killed while the pack streams in."""
-    slow = tmp_path / "slow-upload-pack"
-    slow.write_text(SLOW_UPLOAD_PACK.replace("PYTHON", sys.executable))
-    slow.chmod(0o755)
-    env = {**os.environ, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "remote.upstream.uploadpack",
-           "GIT_CONFIG_VALUE_0": str(slow)}
+    slow = upload_pack.upload_pack(tmp_path / "slow-upload-pack", chunk=512, delay=0.05)
+    env = {**os.environ, **upload_pack.env(slow)}
     cache_dir = tmp_path / "c.git"
     proc = subprocess.Popen([sys.executable, "-c", KILLED_FETCH, str(cache_dir), upstream.url], env=env,
                             start_new_session=True, stderr=subprocess.DEVNULL)
@@ -206,12 +187,8 @@ def test_a_damaged_cache_is_rebuilt_not_blamed_on_the_network(upstream, tmp_path
 def test_a_network_failure_on_a_healthy_cache_still_blames_the_network(upstream, tmp_path, monkeypatch):
     from oxt.xen.cache import FetchError
 
-    dying = tmp_path / "dying"
-    dying.write_text("#!/bin/sh\nexit 1\n")
-    dying.chmod(0o755)
-    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
-    monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
-    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
+    for key, value in upload_pack.env(upload_pack.failing(tmp_path / "dying")).items():
+        monkeypatch.setenv(key, value)
     with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
         with pytest.raises(FetchError, match="rerun when the remote is reachable"):
             _range(cache, upstream)

@@ -296,26 +296,25 @@ def _put(root: Path, f: dict, sha: str | None, data: bytes | None) -> None:
         atomic_write(path, data, durable=True, mode=f.get("mode") if f.get("mode") is not None else None)
 
 
-def _forward(root: Path, record: dict, data: dict[str, bytes]) -> list[str]:
+def _towards(side: str, root: Path, record: dict, data: dict[str, bytes]) -> list[str]:
+    """Make every file its *side* ("new": forward, "old": back) content; the paths that needed it."""
     done = []
     for f in record["files"]:
         _clear_tmp(root / f["path"])
-        if _current(root, f["path"]) != f["new"]:
-            _put(root, f, f["new"], data.get(f["path"]))
+        if _current(root, f["path"]) != f[side]:
+            _put(root, f, f[side], data.get(f["path"]))
             done.append(f["path"])
+        if side == "old" and f["old"] is not None and f.get("mtime_ns") is not None:  # content and time
+            os.utime(root / f["path"], ns=(f["mtime_ns"], f["mtime_ns"]))
     return done
+
+
+def _forward(root: Path, record: dict, data: dict[str, bytes]) -> list[str]:
+    return _towards("new", root, record, data)
 
 
 def _backward(root: Path, record: dict, data: dict[str, bytes]) -> list[str]:
-    done = []
-    for f in record["files"]:
-        _clear_tmp(root / f["path"])
-        if _current(root, f["path"]) != f["old"]:
-            _put(root, f, f["old"], data.get(f["path"]))
-            done.append(f["path"])
-        if f["old"] is not None and f.get("mtime_ns") is not None:  # as it was: content and time
-            os.utime(root / f["path"], ns=(f["mtime_ns"], f["mtime_ns"]))
-    return done
+    return _towards("old", root, record, data)
 
 
 def _finish_commit(root: Path, record: dict, fd: int) -> str:
