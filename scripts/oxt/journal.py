@@ -385,7 +385,8 @@ def _recover_locked(root: Path, stream, fd: int) -> str | None:
         raise JournalConflict(
             f"an interrupted {who} left its journal in {jdir}, but {', '.join(conflicts)} changed since; "
             f"to let oxt {'finish' if direction == 'forward' else 'undo'} it, put back what you changed "
-            f"(e.g. git checkout -- {' '.join(conflicts)}) and rerun; to drop it, delete {jdir}")
+            f"(e.g. git checkout -- {' '.join(conflicts)}) and rerun; to drop it, delete {jdir} and sort the "
+            "half-written files out yourself (git status)")
     git = record.get("commit")
     if direction == "forward" and git and git.get("begun"):
         for lock in gitcommit.stale_locks(root, record["started"]):
