@@ -197,7 +197,7 @@ def test_interrupted_fetch(oxt, xen_checkout, tmp_path, monkeypatch):
 def test_xsa_add_and_status(oxt, xen_checkout, upstream, tmp_path):
     src = tmp_path / "adv" / "xsa999.patch"
     src.parent.mkdir()
-    src.write_text((upstream.patches / f"xsa{F.XSA_PENDING}.patch").read_text())
+    src.write_text(F.pending_patch("xen/common/event.c", "step_11"))
     code, out, err = oxt("xsa", "add", "999", str(src))
     assert code == 0, err
     assert (xen_checkout / XSA_DIR / "xsa999.patch").read_bytes() == src.read_bytes()
@@ -207,6 +207,14 @@ def test_xsa_add_and_status(oxt, xen_checkout, upstream, tmp_path):
     line = next(ln for ln in out.splitlines() if "XSA-245" in ln)
     assert "merged" in line and upstream["xsa-one"][:12] in line
     assert "not-merged" in next(ln for ln in out.splitlines() if "XSA-999" in ln)
+
+
+def test_xsa_add_refuses_a_copy_of_a_queued_advisory(oxt, xen_checkout, upstream, tmp_path):
+    """XSA-999 comes after XSA-300 in the recipe: the same change again would fail do_patch."""
+    src = tmp_path / "xsa999.patch"
+    src.write_text((upstream.patches / f"xsa{F.XSA_PENDING}.patch").read_text())
+    _assert_user_error(oxt, xen_checkout, "xsa", "add", "999", str(src),
+                       match="a patch queued before it already makes this change")
 
 
 def test_xsa_add_rejects_non_patch(oxt, xen_checkout, upstream):

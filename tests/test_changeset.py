@@ -49,7 +49,7 @@ def test_write_adds_removes_and_renders(rich):
     assert (rich.root / XSA / "xsa472-4.19.patch").read_bytes() == b"diff\n"
     assert not (rich.root / XSA / "xsa471-4.19.patch").exists()
     xen = rich.layer / "recipes-extended/xen"
-    assert rendered == [xen / "xen_4.19.bb", xen / "xen-tools_4.19.bb"]
+    assert rendered == [xen / "xen_4.19.bb", xen / "xen-tools_4.19.bb", xen / "xen-libxenstore_4.19.bb"]
     assert "file://xsa/xsa472-4.19.patch" in rendered[0].read_text()
 
 

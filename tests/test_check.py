@@ -188,6 +188,7 @@ def test_srcrev_through_a_variable_is_resolved(checkout):
     recipe = checkout / "meta-openxt/recipes-support/hello/hello_1.0.bb"
     recipe.parent.mkdir(parents=True, exist_ok=True)
     recipe.write_text('HELLO_REV = "' + "c0ffee" * 6 + 'abcd"\nSRCREV_hello = "${HELLO_REV}"\n')
+    append(checkout / "meta-openxt/recipes-images/images/openxt-syncvm-image.bb", 'IMAGE_INSTALL += "hello"\n')
     rc, _, err = run_check(checkout)
     assert rc == 0, err
 

@@ -10,18 +10,15 @@ checkout's `.venv/bin/oxt` is a wrapper adding `--remote file://…`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import git
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
 from fixtures.xen_upstream import (
+    OPENXT_BROKEN_AT_TIP,
+    OPENXT_HEADER,
     XSA_LATER_TOUCHED,
     XSA_MULTI,
     XSA_ONE,
@@ -30,10 +27,11 @@ from fixtures.xen_upstream import (
     XSA_SILENT,
     build_upstream,
     make_checkout,
+    pending_patch,
 )
+from fixtures.workflow_runner import Runner, head, install_oxt
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "xen-tracker.yml"
-OXT = Path(sys.executable).parent / "oxt"
 TRACK = "stable-4.6"
 BOT = {
     "GIT_AUTHOR_NAME": "github-actions[bot]",
@@ -54,60 +52,6 @@ def step(job: str, step_id: str) -> dict:
     raise AssertionError(f"xen-tracker.yml: job {job} has no step id {step_id}")
 
 
-def parse_github_output(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIM blocks."""
-    out, lines = {}, iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delim = line.split("<<", 1)
-            block = []
-            for body in lines:
-                if body == delim:
-                    break
-                block.append(body)
-            else:
-                raise AssertionError(f"unterminated {name}<<{delim} in GITHUB_OUTPUT")
-            out[name] = "\n".join(block)
-        elif line:
-            name, value = line.split("=", 1)
-            out[name] = value
-    return out
-
-
-class Runner:
-    """Runs workflow step scripts in *checkout* the way the Actions runner does."""
-
-    def __init__(self, checkout: Path, tmp: Path):
-        self.checkout = checkout
-        self.tmp = tmp
-
-    def run(self, script: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict, str]:
-        temp = self.tmp / "runner-temp"
-        temp.mkdir(exist_ok=True)
-        output = self.tmp / "github_output"
-        summary = self.tmp / "step_summary"
-        output.write_text("")
-        summary.write_text("")
-        script_file = self.tmp / "step.sh"
-        script_file.write_text(script)
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env.update(RUNNER_TEMP=str(temp), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
-        # GitHub runs `shell: bash` as: bash --noprofile --norc -eo pipefail {0}
-        result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-            cwd=self.checkout,
-            env=full_env,
-            capture_output=True,
-            text=True,
-        )
-        return result, parse_github_output(output.read_text()), summary.read_text()
-
-    @property
-    def body(self) -> str:
-        return (self.tmp / "runner-temp" / "pr-body.md").read_text()
-
-
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory):
     return build_upstream(tmp_path_factory.mktemp("upstream") / "xen.git")
@@ -118,26 +62,20 @@ ALL_SHAPES = (XSA_ONE, XSA_LATER_TOUCHED, XSA_MULTI, XSA_PARTIAL, XSA_PENDING, X
 SETTLED = (XSA_ONE, XSA_MULTI, XSA_PENDING)
 
 
+BROKEN_QUEUE = {OPENXT_BROKEN_AT_TIP: pending_patch("xen/common/memory.c", "step_6", header=OPENXT_HEADER)}
+
+
 @pytest.fixture
 def tracker(request, tmp_path, upstream, monkeypatch):
-    xsas = getattr(request, "param", ALL_SHAPES)
-    checkout = make_checkout(tmp_path / "meta-openxt", upstream, xsas=xsas)
+    xsas, openxt = getattr(request, "param", (ALL_SHAPES, None))
+    checkout = make_checkout(tmp_path / "meta-openxt", upstream, xsas=xsas, openxt=openxt)
     # The workflow calls .venv/bin/oxt (installed by `make`); here it is this
     # interpreter's oxt pointed at the fixture remote. .venv is untracked, as
     # in a real checkout (.gitignore).
-    wrapper = checkout / ".venv" / "bin" / "oxt"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nexec "{OXT}" "$@" --remote "{upstream.url}"\n')
-    wrapper.chmod(0o755)
-    (wrapper.parent / "python").symlink_to(sys.executable)
-    (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
+    install_oxt(checkout, "--remote", upstream.url)
     monkeypatch.setenv("OXT_XEN_CACHE", str(tmp_path / "cache" / "xen.git"))
     monkeypatch.setenv("OXT_XEN_DOWNLOADS", str(tmp_path / "cache" / "downloads"))
     return Runner(checkout, tmp_path)
-
-
-def head(checkout: Path) -> str:
-    return git.Repo(checkout).head.commit.hexsha
 
 
 def test_list_step_gives_the_matrix_its_tracks(tracker):
@@ -209,7 +147,7 @@ def test_bump_step_commits_and_writes_the_pull_request(tracker, upstream):
     assert f"{xsa_dir}/xsa{XSA_PENDING}.patch" not in removed
 
 
-@pytest.mark.parametrize("tracker", [SETTLED], indirect=True)
+@pytest.mark.parametrize("tracker", [(SETTLED, None)], indirect=True)
 def test_no_change_means_no_pull_request_content(tracker):
     first, _, _ = tracker.run(step("bump", "bump")["run"], {"TRACK": TRACK, **BOT})
     assert first.returncode == 0, first.stderr
@@ -223,6 +161,34 @@ def test_no_change_means_no_pull_request_content(tracker):
     assert f"{TRACK} is up to date; no pull request" in again.stdout
 
 
+@pytest.mark.parametrize("tracker", [(SETTLED, BROKEN_QUEUE)], indirect=True)
+def test_a_broken_openxt_queue_still_opens_a_marked_pull_request(tracker, upstream):
+    """Upstream broke OpenXT's own patch: no red cron nobody reads, but a pull request that says so."""
+    listed, outputs, _ = tracker.run(step("tracks", "list")["run"], {"ONLY": ""})
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(outputs["tracks"]) == [TRACK]
+    before = head(tracker.checkout)
+    result, outputs, summary = tracker.run(step("bump", "bump")["run"], {"TRACK": TRACK, **BOT})
+    assert result.returncode == 0, result.stderr
+    commit = git.Repo(tracker.checkout).head.commit
+    assert commit.parents[0].hexsha == before
+    assert outputs["changed"] == "true"
+    assert outputs["title"] == f"[patch series broken] {commit.summary}"
+    assert commit.message.rstrip().endswith(f"Patch-Series: broken ({TRACK})")
+    body = tracker.body
+    assert body == summary and body.startswith(f"## Xen `{TRACK}`: ")
+    callout = body.split("> [!WARNING]\n", 1)[1].split("\n\n", 1)[0]
+    assert "written with `--allow-broken-series`" in callout
+    broke = upstream["xsa-multi-0"]
+    assert (f"> - `openxt/{OPENXT_BROKEN_AT_TIP}` fails: xen/common/memory.c:" in callout
+            and f'broken by upstream {broke[:12]} "memory: harden step_5"' in callout)
+    row = next(line for line in body.splitlines() if f"| openxt/{OPENXT_BROKEN_AT_TIP} | OpenXT |" in line)
+    assert "| fails | fails |" in row and f"{broke[:12]} memory: harden step_5" in row
+    # the broken patch was written all the same: the fix goes on the pull request's branch
+    assert f"file://openxt/{OPENXT_BROKEN_AT_TIP}" in (
+        tracker.checkout / "meta-openxt/recipes-extended/xen/xen_4.6.bb").read_text()
+
+
 def test_pull_request_step_uses_the_bump_results():
     """Title from the commit subject, body from the tool, one branch per track."""
     cpr = next(s for s in workflow()["jobs"]["bump"]["steps"] if "create-pull-request" in s.get("uses", ""))
@@ -231,7 +197,7 @@ def test_pull_request_step_uses_the_bump_results():
     assert cpr["with"]["body-path"] == "${{ runner.temp }}/pr-body.md"
     assert cpr["with"]["title"].startswith("${{ steps.bump.outputs.title")
     bump_run = step("bump", "bump")["run"]
-    assert "--commit --format markdown" in bump_run and '"$RUNNER_TEMP/pr-body.md"' in bump_run
+    assert "--commit --allow-broken-series --format markdown" in bump_run and '"$RUNNER_TEMP/pr-body.md"' in bump_run
     job = workflow()["jobs"]["bump"]
     assert job["concurrency"] == {"group": "xen-tracker-${{ matrix.track }}", "cancel-in-progress": False}
 

@@ -24,6 +24,7 @@ VERSIONS = LAYER / "conf/distro/include/openxt-versions.inc"
 RENDERED_SHIPPED = {
     XEN / "xen_4.19.bb",
     XEN / "xen-tools_4.19.bb",
+    XEN / "xen-libxenstore_4.19.bb",
     LINUX,
     ICBINN / "libicbinn_git.bb",
     ICBINN / "libicbinn-resolved_git.bb",
@@ -48,7 +49,7 @@ def test_committed_recipes_match_the_manifest():
     """`oxt render --check` is clean on the repository itself (CI runs it too)."""
     rc, out, err = run_oxt(REPO_ROOT, "render", "--check")
     assert rc == 0, out + err
-    assert "7 rendered files match" in out
+    assert "8 rendered files match" in out
 
 
 def test_shipped_pins_are_full_commits_and_never_autorev():
@@ -79,7 +80,10 @@ def test_shipped_xen_kernel_icbinn_values(tmp_path):
     assert not xen.has("DEFAULT_PREFERENCE")
     tools = Recipe.parse(co.root / XEN / "xen-tools_4.19.bb")
     assert tools.requires()[-1] == "recipes-extended/xen/xen-tools.inc"
-    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch"]
+    # OpenXT's queue (both recipes): Xen with tboot support, for dom0's measured launch
+    tboot = "file://openxt/0001-x86-defconfig-build-tboot-support.patch"
+    assert tools.words("SRC_URI")[1:] == ["file://0001-python-pygrub-pass-DISTUTILS-xen-4.19.patch", tboot]
+    assert xen.words("SRC_URI")[-1] == tboot
 
     linux = Recipe.parse(co.root / LINUX)
     assert linux.value("LINUX_VERSION") == "4.9.337"
@@ -190,7 +194,8 @@ def test_linux_fragments_are_real_kconfig_lines():
 
 def test_icbinn_recipes(rich):
     expected_patches = {
-        "libicbinn": ["file://0001-client-declare-the-shared-connection-extern.patch", "file://icbinn-server.service"],
+        "libicbinn": ["file://0001-client-declare-the-shared-connection-extern.patch", "file://icbinn-server.service",
+                      "file://icbinn-server.socket"],
         "libicbinn-resolved": ["file://0001-resolved-make-libargo-optional.patch"],
         "python3-icbinn": ["file://0001-pyicbinn-fixture.patch"],
     }
@@ -203,7 +208,9 @@ def test_icbinn_recipes(rich):
         assert r.value("S") == f"${{WORKDIR}}/git/{subdirs[recipe]}"
         assert r.value("PV") == "1.0.0+git"
     lib = Recipe.parse(rich / ICBINN / "libicbinn_git.bb")
-    assert lib.value("SYSTEMD_SERVICE:${PN}-server") == "icbinn-server.service"
+    # socket-activated: the socket unit decides where icbinn listens
+    assert lib.value("SYSTEMD_SERVICE:${PN}-server") == "icbinn-server.socket"
+    assert lib.value("ICBINN_LISTEN_ADDRESS") == "127.0.0.1"
     assert "${bindir}/icbinn_svc" in lib.value("FILES:${PN}-server")
     assert lib.value("FILES:${PN}-client") == "${bindir}/icbinn_ftp"
     assert "rpcsvc-proto-native" in lib.words("DEPENDS") and "libtirpc" in lib.words("DEPENDS")
@@ -220,7 +227,7 @@ def test_render_is_deterministic(tmp_path):
     assert snapshot(a / "meta-openxt", mtimes=False) == snapshot(b / "meta-openxt", mtimes=False)
     first = snapshot(a / "meta-openxt")
     rc, out, _ = run_oxt(a, "render")
-    assert rc == 0 and out.startswith("created 0, updated 0, deleted 0, unchanged 9")
+    assert rc == 0 and out.startswith("created 0, updated 0, deleted 0, unchanged 11")
     assert snapshot(a / "meta-openxt") == first
 
 
@@ -228,7 +235,7 @@ def test_check_is_clean_after_render_and_writes_nothing(rich):
     before = snapshot(rich)
     rc, out, err = run_oxt(rich, "render", "--check")
     assert (rc, err) == (0, "")
-    assert "9 rendered files match the manifest" in out
+    assert "11 rendered files match the manifest" in out
     assert snapshot(rich) == before
 
 
@@ -287,7 +294,8 @@ def test_removing_a_track_deletes_only_its_generated_files(rich):
     assert "deleted   meta-openxt/recipes-extended/xen/xen-tools_4.18.bb" in out
     after = snapshot(rich / "meta-openxt")
     gone = set(keep) - set(after)
-    assert gone == {"recipes-extended/xen/xen_4.18.bb", "recipes-extended/xen/xen-tools_4.18.bb"}
+    assert gone == {"recipes-extended/xen/xen_4.18.bb", "recipes-extended/xen/xen-tools_4.18.bb",
+                    "recipes-extended/xen/xen-libxenstore_4.18.bb"}
     changed = {k for k in after if after[k] != keep[k]}
     assert changed == set()  # stable-4.19 stays preferred: nothing else changes
 
@@ -355,6 +363,7 @@ def test_plan_api_renders_an_edited_manifest_without_writing(rich):
     assert snapshot(co.root) == before
     assert sorted(str(p) for p in plan.updated) == [
         "conf/distro/include/openxt-versions.inc",
+        "recipes-extended/xen/xen-libxenstore_4.19.bb",
         "recipes-extended/xen/xen-tools_4.19.bb",
         "recipes-extended/xen/xen_4.19.bb",
     ]
@@ -369,5 +378,17 @@ def test_outputs_cover_exactly_the_rendered_files(rich):
     assert {str(o.path) for o in outputs(m)} == {str(p.relative_to(LAYER)) for p in RENDERED_SHIPPED}
     generated = {str(p.relative_to(rich / "meta-openxt")) for p in (rich / "meta-openxt").rglob("*")
                  if p.is_file() and p.read_bytes().startswith(HEADER_PREFIX.encode())}
-    assert len(generated) == 9 and "recipes-extended/xen/xen_4.18.bb" in generated
+    assert len(generated) == 11 and "recipes-extended/xen/xen_4.18.bb" in generated
     assert not any("/files/" in g for g in generated)
+
+
+def test_libxenstore_recipe_builds_only_the_library_from_the_track(rich):
+    lib = Recipe.parse(rich / XEN / "xen-libxenstore_4.19.bb")
+    tools = Recipe.parse(rich / XEN / "xen-tools_4.19.bb")
+    assert lib.value("SRCREV") == tools.value("SRCREV") and lib.words("SRC_URI") == tools.words("SRC_URI")
+    text = (rich / XEN / "xen-libxenstore_4.19.bb").read_text()
+    assert "require recipes-extended/xen/xen-libxenstore.inc" in text and "xen-tools.inc" not in text
+    inc = (REPO_ROOT / XEN / "xen-libxenstore.inc").read_text()
+    assert "oe_runmake -C tools/libs/store" in inc and "python3 " not in inc.split("DEPENDS = ")[1].split("\n")[0]
+    assert Recipe.parse(rich / VERSIONS).value("PREFERRED_VERSION_xen-libxenstore") == \
+        Recipe.parse(rich / VERSIONS).value("PREFERRED_VERSION_xen-tools")

@@ -87,17 +87,24 @@ def test_interrupted_fetch_leaves_cache_usable(upstream, tmp_path, monkeypatch):
     git.Repo(cache_dir).git.fsck("--connectivity-only")
 
 
-def test_apply_series_is_cumulative(upstream, tmp_path):
-    patches = [upstream.patches / f for f in F.QUEUE[F.XSA_MULTI]]
+def test_check_series_is_cumulative_and_undoes_last_first(upstream, tmp_path):
+    """The XSA checks of a bump: an advisory's patches in order on the cached commit, or undone."""
+    from oxt.xen.series import SeriesPatch, check_series
+
+    patches = [SeriesPatch.from_file(upstream.patches / f, kind="xsa") for f in F.QUEUE[F.XSA_MULTI]]
     with UpstreamCache(tmp_path / "c.git", upstream.url, progress=False) as cache:
         _range(cache, upstream)
         tip = upstream["tip-466"]
-        assert cache.apply_series(tip, patches, reverse=True) == (True, "")
-        ok, msg = cache.apply_series(tip, patches + patches[:1], reverse=True)
-        assert not ok
-        assert cache.apply_series(upstream["pin"], patches) == (True, "")
-        ok, msg = cache.apply_series(tip, [upstream.patches / f"xsa{F.XSA_STALE}.patch"])
-        assert not ok and msg.startswith(f"xsa{F.XSA_STALE}.patch:")
+        undone = check_series(cache.path, tip, patches, reverse=True)
+        assert undone.ok and [r.name for r in undone.results] == [p.name for p in patches]
+        twice = check_series(cache.path, tip, patches + patches[:1], reverse=True)
+        # undone first, the extra copy meets the context of the two later patches: it fails; the
+        # failed undo is rolled back, so the three below it still undo cleanly
+        assert [r.status for r in twice.results] == ["clean", "clean", "clean", "fails"]
+        assert check_series(cache.path, upstream["pin"], patches).ok
+        stale = check_series(cache.path, tip, [SeriesPatch.from_file(upstream.patches / f"xsa{F.XSA_STALE}.patch")])
+        (r,) = stale.results
+        assert r.status == "fails" and r.rejects[0].file == "xen/common/memory.c"
 
 
 # -- the upstream context: what a track pins, where its range starts ------------------
@@ -136,3 +143,36 @@ def test_context_lists_refs_before_taking_the_cache(tmp_path):
     with pytest.raises(GitError, match="cannot list refs"):
         UpstreamContext((tmp_path / "gone.git").as_uri(), tmp_path / "c.git")
     assert not (tmp_path / "c.git").exists()
+
+
+# -- ref texts: one parser for bump's --to and oxt xen's --at/--from/--to ----------------------------
+
+
+@pytest.mark.parametrize("text, tip, version, commit", [
+    ("tip", True, None, None),
+    ("4.6.6", False, Version(4, 6, 6), None),
+    ("RELEASE-4.6.6", False, Version(4, 6, 6), None),
+    ("ABCDEF1", False, None, "abcdef1"),
+    ("a" * 40, False, None, "a" * 40),
+])
+def test_parse_ref_reads_every_form(text, tip, version, commit):
+    from oxt.xen.refs import parse_ref
+
+    ref = parse_ref(text, "stable-4.6", option="--at")
+    assert (ref.tip, ref.version, ref.commit) == (tip, version, commit)
+    assert ref.full == (commit if commit and len(commit) == 40 else None)
+    assert ref.label == f"--at {text}"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("4.7.1", "--to 4.7.1: not a release of stable-4.6 (it is Xen 4.7); name a 4.6.N release"),
+    ("HEAD~1", "--to HEAD~1: not a ref oxt understands; use tip, X.Y.Z, RELEASE-X.Y.Z or a commit id"),
+    ("abc", "--to abc: not a ref oxt understands"),
+])
+def test_parse_ref_refuses_what_it_cannot_name(text, message):
+    from oxt.errors import OxtUserError
+    from oxt.xen.refs import parse_ref
+
+    with pytest.raises(OxtUserError) as err:
+        parse_ref(text, "stable-4.6", option="--to")
+    assert str(err.value).startswith(message)

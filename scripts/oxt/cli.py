@@ -16,7 +16,7 @@ from oxt import __version__
 from oxt.errors import EXIT_USER_ERROR, OxtUserError
 
 # Order here is the order in `oxt --help`.
-PLUGINS = ["check", "render", "bump", "xsa"]
+PLUGINS = ["check", "render", "bump", "xsa", "xen"]
 
 
 def _load_plugins():
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Tooling for the meta-openxt layer: check the kas/layer setup and "
             "print the build plan, render versioned recipes from the manifest, "
-            "bump Xen. Run it from a meta-openxt checkout."
+            "bump Xen, check Xen's patch series as bitbake applies it. Run it from a meta-openxt checkout."
         ),
         epilog="`oxt COMMAND --help` explains each command.",
     )

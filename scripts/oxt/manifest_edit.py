@@ -8,11 +8,12 @@ anyone writes it::
     from oxt.manifest_edit import ManifestDocument
 
     doc = ManifestDocument.load(checkout)
-    doc.put_track(track)                  # a XenTrack's pin, licence and XSA queue, written
-                                          # over its entry (or appended as a new track)
+    doc.put_track(track)                  # a XenTrack's pin, licence, XSA and OpenXT queues,
+                                          # written over its entry (or appended as a new track)
     doc.set_git_pin("stable-4.19", srcrev="0123...", tag="RELEASE-4.19.7")
     doc.set_tarball_pin("stable-4.18", version="4.18.5", url="https://...", sha256="...")
     doc.set_xsa_queue("stable-4.19", [Xsa(470, ("xsa470-4.19.patch",), "https://...")])
+    doc.put_track(replace(track, patches=(*track.patches, Patch("foo.patch", "why"))))  # OpenXT queue
     doc.add_track(XenTrack(branch="stable-4.20", mode="git", ...))   # appended after the others
     doc.remove_track("stable-4.18")
     doc.set_preferred("stable-4.20")
@@ -32,7 +33,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from oxt.errors import ConfigError
-from oxt.manifest import GIT, Manifest, XenTrack, Xsa, display_path, load_yaml, manifest_path, parse_manifest, read_text
+from oxt.manifest import (GIT, Manifest, Patch, XenTrack, Xsa, display_path, load_yaml, manifest_path,
+                          parse_manifest, read_text)
 from oxt.repo import Checkout
 
 _GIT_KEYS = ("srcrev", "tag")
@@ -101,10 +103,10 @@ class ManifestDocument:
         return node
 
     def put_track(self, track: XenTrack) -> None:
-        """Write *track*'s mode, pin, licence and XSA queue over its entry; a new branch is appended.
+        """Write *track*'s mode, pin, licence and both patch queues over its entry; a new branch is appended.
 
-        The XSA list is rewritten only when the queue changed, so an unchanged
-        queue keeps its layout; the other queues are left as they are.
+        A queue's list is rewritten only when the queue changed, so an
+        unchanged queue keeps its layout; upstream_patches are left as they are.
         """
         node = self._find(track.branch)
         if node is None:
@@ -116,10 +118,10 @@ class ManifestDocument:
         else:
             self.set_tarball_pin(track.branch, version=track.version, url=track.url, sha256=track.sha256)
         self.set_license_md5(track.branch, track.license_md5)
-        if "xsa" not in node or _queue(node.get("xsa")) != [(x.number, tuple(x.patches), x.origin) for x in track.xsa]:
-            self.set_xsa_queue(track.branch, track.xsa)
-        if "patches" not in node:
-            node["patches"] = _flow_empty()
+        for key, items, after in (("xsa", [_xsa_item(x) for x in track.xsa], "upstream_patches"),
+                                  ("patches", [_patch_item(p) for p in track.patches], "xsa")):
+            if key not in node or _entries(node.get(key)) != items:
+                _set_list(node, key, items, after=after)
 
     def set_git_pin(self, branch: str, *, srcrev: str, tag: str) -> None:
         """Pin *branch* to a commit (switching it to git mode if needed)."""
@@ -144,17 +146,7 @@ class ManifestDocument:
 
     def set_xsa_queue(self, branch: str, queue: Iterable[Xsa]) -> None:
         """Replace the XSA queue of *branch* (order = SRC_URI order); comments after the list stay."""
-        node = self._track(branch)
-        seq = CommentedSeq()
-        for x in queue:
-            item = CommentedMap()
-            item["number"] = x.number
-            item["patches"] = CommentedSeq(list(x.patches))
-            item["origin"] = x.origin
-            seq.append(item)
-        seq = seq if len(seq) else _flow_empty()
-        _carry_trailing_comment(node, "xsa", seq)
-        _put(node, "xsa", seq, after="upstream_patches")
+        _set_list(self._track(branch), "xsa", [_xsa_item(x) for x in queue], after="upstream_patches")
 
     def add_track(self, track: XenTrack) -> None:
         """Append a new track (a new upstream stable branch); the others are untouched."""
@@ -171,13 +163,48 @@ class ManifestDocument:
         self.data["xen"]["preferred"] = branch
 
 
-def _queue(seq) -> list[tuple]:
-    """An XSA list of the document as (number, patches, origin) tuples, to compare with the model."""
-    out = []
-    for item in seq or []:
-        if isinstance(item, dict):
-            out.append((item.get("number"), tuple(str(p) for p in item.get("patches") or ()), item.get("origin")))
-    return out
+# The queues as the document holds them: one mapping per entry, keys in this order.
+def _xsa_item(x: Xsa) -> dict:
+    item = {"number": x.number, "patches": list(x.patches), "origin": x.origin}
+    if x.sources:  # written by `oxt xsa sync`; absent for patches queued by hand
+        item["sources"] = [{"file": s.file, "url": s.url, "sha256": s.sha256} for s in x.sources]
+    return item
+
+
+def _patch_item(p: Patch) -> dict:
+    return {"file": p.file, "purpose": p.purpose}
+
+
+def _entries(seq) -> list[dict]:
+    """A queue of the document as plain dicts, to compare with the model's items."""
+    return [_plain(item) for item in seq or [] if isinstance(item, dict)]
+
+
+def _plain(value):
+    """A YAML node as plain dicts, lists and strings (numbers kept)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (int, type(None))) else str(value)
+
+
+def _node(value):
+    """A plain value as a YAML node (block-style maps and lists)."""
+    if isinstance(value, dict):
+        return CommentedMap((k, _node(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_node(v) for v in value)
+    return value
+
+
+def _set_list(node: CommentedMap, key: str, items: list[dict], *, after: str) -> None:
+    """Replace the list under *key* with *items* (block style; ``[]`` when empty), keeping the
+    comment lines that follow the old list."""
+    seq = CommentedSeq(_node(item) for item in items)
+    seq = seq if len(seq) else _flow_empty()
+    _carry_trailing_comment(node, key, seq)
+    _put(node, key, seq, after=after)
 
 
 def _put(node: CommentedMap, key: str, value, after: str | None = None) -> None:

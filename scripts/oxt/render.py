@@ -97,6 +97,10 @@ def _xen_outputs(m: Manifest) -> list[Output]:
              "Xen hypervisor", "The Xen hypervisor"),
             ("tools", "xen-tools", "xen-tools.inc", track.upstream_patches.tools,
              "Xen hypervisor tools", "Tools and utility software for the Xen hypervisor"),
+            # OpenXT's own recipe logic (meta-openxt/recipes-extended/xen/xen-libxenstore.inc):
+            # only libxenstore, for 32-bit programs that talk to xenstore (lib32-network-slave).
+            ("libxenstore", "xen-libxenstore", "xen-libxenstore.inc", track.upstream_patches.tools,
+             "Xen's xenstore client library", "libxenstore and libxentoolcore alone, without the Xen toolstack"),
         ):
             out.append(
                 Output(
@@ -153,7 +157,7 @@ def _linux_output(m: Manifest) -> Output:
 
 
 # Hand-written files of the layer (recipes-support/icbinn/files/) a recipe ships.
-_ICBINN_EXTRA_FILES = {"libicbinn": ("file://icbinn-server.service",)}
+_ICBINN_EXTRA_FILES = {"libicbinn": ("file://icbinn-server.service", "file://icbinn-server.socket")}
 
 
 def _icbinn_outputs(m: Manifest) -> list[Output]:

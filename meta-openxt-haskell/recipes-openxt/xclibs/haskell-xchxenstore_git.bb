@@ -4,8 +4,8 @@ DESCRIPTION = "Read, write and watch xenstore paths from Haskell, through \
 LICENSE = "LGPL-2.1-only"
 LIC_FILES_CHKSUM = "file://../COPYING;md5=321bf41f280cf805086dd5a720b37785"
 
-# libxenstore and its headers come with xen-tools.
-DEPENDS = "haskell-utf8-string haskell-xchutils xen-tools"
+# libxenstore and its headers alone (not the Xen toolstack): xen-libxenstore.
+DEPENDS = "haskell-utf8-string haskell-xchutils xen-libxenstore"
 
 HASKELL_VERSION = "0.1"
 

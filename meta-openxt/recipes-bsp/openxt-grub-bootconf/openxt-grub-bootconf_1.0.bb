@@ -18,7 +18,8 @@ require conf/image-uefi.conf
 
 # Xen and dom0 command lines; override them in local.conf or a kas fragment.
 OPENXT_XEN_CMDLINE ?= "dom0_mem=2048M,max:2048M dom0_max_vcpus=2 console=vga,com1 com1=115200,8n1 loglvl=warning guest_loglvl=warning ucode=scan"
-OPENXT_DOM0_CMDLINE ?= "root=PARTLABEL=openxt-dom0 rootwait ro console=hvc0"
+# root=PARTUUID: see OPENXT_DOM0_ROOT_PARTUUID in conf/machine/openxt-dom0.conf.
+OPENXT_DOM0_CMDLINE ?= "root=PARTUUID=${OPENXT_DOM0_ROOT_PARTUUID} rootwait ro console=hvc0"
 OPENXT_GRUB_TIMEOUT ?= "5"
 # Files at the root of the EFI system partition (see wic/openxt-dom0.wks.in).
 OPENXT_XEN_IMAGE ?= "xen.gz"
@@ -53,3 +54,6 @@ PACKAGE_ARCH = "${MACHINE_ARCH}"
 FILES:${PN} += "${EFI_FILES_PATH}/grub.cfg"
 
 RPROVIDES:${PN} += "virtual-grub-bootconf"
+
+# The measured-launch entry (tboot + Intel TXT) and the SINIT ACMs.
+require openxt-grub-bootconf-tboot.inc

@@ -31,3 +31,6 @@ do_image_wic[depends] += " \
 "
 # Only the tools this layout needs (not every bootloader wic knows about).
 WKS_FILE_DEPENDS = "dosfstools-native e2fsprogs-native mtools-native"
+
+# Measured launch: tboot, SINIT ACMs, legacy BIOS boot, TPM user space.
+require openxt-dom0-measured-launch.inc

@@ -23,7 +23,7 @@ SRC_URI = "https://cdn.kernel.org/pub/linux/kernel/v4.x/linux-4.9.337.tar.xz \
            file://xen-guest.cfg \
            "
 SRC_URI[sha256sum] = "5385aaec55c766e3f462511453f5c63d7898b2d0e9ea74f22a23ebbedab0b3c6"
-SRC_URI:append:openxt-dom0 = " file://dom0-backends.cfg"
+SRC_URI:append:openxt-dom0 = " file://dom0-backends.cfg file://dom0-tpm.cfg"
 SRC_URI:append:openxt-ndvm = " file://ndvm-network.cfg"
 SRC_URI:append:openxt-uivm = " file://uivm-frontends.cfg"
 SRC_URI:append:openxt-stubdomain = " file://stubdomain-minimal.cfg"
@@ -31,6 +31,14 @@ SRC_URI:append:openxt-stubdomain = " file://stubdomain-minimal.cfg"
 S = "${WORKDIR}/linux-${LINUX_VERSION}"
 
 inherit kernel kernel-yocto
+
+# kernel.bbclass passes HOSTCFLAGS="${BUILD_CFLAGS}" on make's command line,
+# which replaces 4.9's own HOSTCFLAGS (top Makefile: "-Wall
+# -Wmissing-prototypes -Wstrict-prototypes -O2 -fomit-frame-pointer
+# -std=gnu89"). Its host programs (kconfig, fixdep, modpost, relocs, ...) are
+# written for gnu89; the build host's gcc 13/14 defaults to gnu17. Hand back
+# the standard and the warnings (make keeps the last HOSTCFLAGS= given).
+EXTRA_OEMAKE:append = " HOSTCFLAGS='${BUILD_CFLAGS} -Wall -Wmissing-prototypes -Wstrict-prototypes -std=gnu89'"
 
 # kernel-yocto: start from the in-tree defconfig, merge the fragments above in
 # SRC_URI order (common first, then the machine's), default everything else.

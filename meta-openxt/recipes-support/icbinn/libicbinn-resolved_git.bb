@@ -24,10 +24,21 @@ SRCREV = "006cfa0946e831d799ef6f6f3bcddf45623baca0"
 
 S = "${WORKDIR}/git/libicbinn_resolved"
 
-inherit autotools-brokensep pkgconfig
+inherit autotools-brokensep pkgconfig deploy
 
 # `ld -r` builds the object; it cannot be combined with the default -pie.
 LDFLAGS:append = " -no-pie"
 
 # Only a static archive (-staticdev) and its pkg-config file (-dev).
 ALLOW_EMPTY:${PN} = "1"
+
+# What users of foreign distributions link: the archive and its pkg-config
+# file go to the deploy directory of the VM that builds it
+# (build/tmp-syncvm/deploy/images/openxt-syncvm/icbinn-resolved/, pulled by
+# openxt-syncvm-image) and into that image's SDK (TOOLCHAIN_TARGET_TASK).
+do_deploy() {
+    install -d ${DEPLOYDIR}/icbinn-resolved
+    install -m 0644 ${D}${libdir}/libicbinn_resolved.a ${DEPLOYDIR}/icbinn-resolved/
+    install -m 0644 ${D}${libdir}/pkgconfig/libicbinn_resolved.pc ${DEPLOYDIR}/icbinn-resolved/
+}
+addtask deploy after do_install before do_build

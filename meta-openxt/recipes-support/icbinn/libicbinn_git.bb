@@ -11,7 +11,8 @@ LIC_FILES_CHKSUM = "file://../COPYING;md5=321bf41f280cf805086dd5a720b37785"
 
 # rpcgen (rpcsvc-proto) generates the XDR stubs from rpc/icbinn_prot.x; the
 # server links dbus-glib. libargo and libxcdbus (OpenXT's inter-VM transport and
-# xenmgr bindings) are optional and not used: icbinn_svc then serves over TCP.
+# xenmgr bindings) are optional and not used: icbinn_svc then serves over TCP,
+# on the sockets icbinn-server.socket passes it (systemd socket activation).
 DEPENDS = "dbus dbus-glib libtirpc rpcsvc-proto-native"
 
 # Upstream's configure.in says 1.0.0 and there are no release tags.
@@ -19,9 +20,12 @@ PV = "1.0.0+git"
 
 # One upstream commit for every icbinn recipe; patches apply in the subdirectory S.
 #   0001-client-declare-the-shared-connection-extern.patch: link icbinn_ftp with GCC >= 10 (-fno-common) by declaring icb extern in the header
+#   0002-server-serve-the-sockets-systemd-passes.patch: serve the listening sockets of a systemd socket unit instead of binding TCP on INADDR_ANY
 SRC_URI = "git://github.com/OpenXT/icbinn.git;protocol=https;branch=master \
            file://0001-client-declare-the-shared-connection-extern.patch \
+           file://0002-server-serve-the-sockets-systemd-passes.patch \
            file://icbinn-server.service \
+           file://icbinn-server.socket \
            "
 SRCREV = "006cfa0946e831d799ef6f6f3bcddf45623baca0"
 
@@ -31,13 +35,27 @@ S = "${WORKDIR}/git/libicbinn"
 inherit autotools-brokensep pkgconfig systemd
 
 PACKAGE_BEFORE_PN = "${PN}-server ${PN}-client"
-FILES:${PN}-server += "${bindir}/icbinn_svc ${systemd_system_unitdir}/icbinn-server.service"
+FILES:${PN}-server += "${bindir}/icbinn_svc ${systemd_system_unitdir}/icbinn-server.*"
 FILES:${PN}-client += "${bindir}/icbinn_ftp"
 
 SYSTEMD_PACKAGES = "${PN}-server"
-SYSTEMD_SERVICE:${PN}-server = "icbinn-server.service"
+# icbinn has no authentication: where its TCP ports are reachable, anyone
+# reads and writes the served files. The socket unit listens on this address
+# and interface only; the default is loopback. To serve the sync VM without
+# argo, set them (local.conf or a kas fragment) to dom0's address on the
+# interface that faces it, e.g. ICBINN_LISTEN_ADDRESS = "192.168.200.1" and
+# ICBINN_BIND_DEVICE = "vif-syncvm"; never 0.0.0.0.
+ICBINN_LISTEN_ADDRESS ?= "127.0.0.1"
+ICBINN_BIND_DEVICE ?= "lo"
+
+# The socket starts the service on the first connection.
+SYSTEMD_SERVICE:${PN}-server = "icbinn-server.socket"
 
 do_install:append() {
     install -d ${D}${systemd_system_unitdir}
     install -m 0644 ${WORKDIR}/icbinn-server.service ${D}${systemd_system_unitdir}/
+    sed -e 's|@ICBINN_LISTEN_ADDRESS@|${ICBINN_LISTEN_ADDRESS}|g' \
+        -e 's|@ICBINN_BIND_DEVICE@|${ICBINN_BIND_DEVICE}|g' \
+        ${WORKDIR}/icbinn-server.socket > ${D}${systemd_system_unitdir}/icbinn-server.socket
+    chmod 0644 ${D}${systemd_system_unitdir}/icbinn-server.socket
 }

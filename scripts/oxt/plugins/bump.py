@@ -4,9 +4,15 @@
 fetches only the commits since the pinned release into a shallow cache
 (never a full clone), reads which XSAs those commits fix, and then:
 drops queued XSA patches that upstream now carries, keeps the others (checking
-that they still apply), updates the manifest, re-renders the recipes and, with
---commit, makes one git commit whose message carries the upstream shortlog and
-the XSA decisions.
+that they still apply), applies the track's whole patch series at the target
+as bitbake's do_patch would, updates the manifest, re-renders the recipes and,
+with --commit, makes one git commit whose message carries the upstream
+shortlog, the XSA decisions and the state of the patch series.
+
+If the OpenXT patch queue does not apply at the target, nothing is written and
+the exit status is 1: the error names each broken patch, its rejected hunk and
+the upstream commit that broke it (bisected between the old pin and the
+target). --allow-broken-series writes anyway and marks the summary.
 
 Examples:
   oxt bump xen                          every track to its branch tip
@@ -22,9 +28,9 @@ import sys
 from pathlib import Path
 
 from oxt.manifest import XEN_MODES
-from oxt.plugins.upstream_options import add_upstream_options
+from oxt.plugins.upstream_options import add_format_options, add_meta_virt_option, add_upstream_options
 from oxt.repo import find_checkout
-from oxt.xen.defaults import SUMMARY_FORMATS, default_download_dir
+from oxt.xen.defaults import default_download_dir
 
 NAME = "bump"
 HELP = "move Xen tracks to a newer upstream stable commit or release"
@@ -40,13 +46,15 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=XEN_MODES,
                         help="git: pin a commit of the branch; tarball: pin a release tarball (default: keep)")
     add_upstream_options(parser)
+    add_meta_virt_option(parser)
     parser.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     parser.add_argument("--commit", action="store_true",
                         help="commit the result (one commit; refuses to run on a dirty tree)")
     parser.add_argument("--allow-downgrade", action="store_true", help="allow a target older than the pin")
-    parser.add_argument("--format", choices=SUMMARY_FORMATS, default="text",
-                        help="summary format on stdout (markdown: pull-request body)")
-    parser.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
+    parser.add_argument("--allow-broken-series", action="store_true",
+                        help="write the bump even when the OpenXT patch queue does not apply at the target "
+                             "(warned about and marked in the summary; without it such a bump stops, exit 1)")
+    add_format_options(parser, "summary")
     parser.add_argument("--tarball-url", metavar="TEMPLATE",
                         help="tarball URL with {version}, for --mode tarball (default: the track's URL scheme)")
     parser.add_argument("--download-dir", type=Path, metavar="DIR",
@@ -69,7 +77,15 @@ def run(args) -> int:
                           require_signature=args.require_signature, gpg_home=args.gpg_home,
                           progress=not args.quiet)
     request = BumpRequest(options, track=args.track, new_track=args.new_track, remote=args.remote,
-                          cache_dir=args.cache_dir, dry_run=args.dry_run, commit=args.commit)
+                          cache_dir=args.cache_dir, dry_run=args.dry_run, commit=args.commit,
+                          allow_broken_series=args.allow_broken_series, meta_virt=args.meta_virt)
     data = bump(find_checkout(args.root), request)
     sys.stdout.write(summary.RENDERERS[args.format](data))
+    for line in data["stopped"]:
+        print(f"oxt bump: error: {line}", file=sys.stderr)
+    if data["stopped"]:
+        print("oxt bump: error: the OpenXT patch series breaks at the target: nothing written; rebase the "
+              "patches (oxt xen refresh for fuzz), drop them (oxt xen patch remove) or pass --allow-broken-series",
+              file=sys.stderr)
+        return 1
     return 0

@@ -7,8 +7,8 @@ default remote, ``xen-<hash>.git`` beside it for any other; env
 in its config): a directory that is not a git repository, a git repository
 that is not an oxt cache, or the cache of another remote is refused, never
 written into. Branch tips live under ``refs/oxt/heads/<branch>``, release
-tags under ``refs/tags/``. How a range is fetched is :mod:`.fetch`; how
-patches are checked against a commit is :mod:`.series`.
+tags under ``refs/tags/``. How a range is fetched is :mod:`.fetch`; the
+series engine (:mod:`.series`) reads the commits' blobs from it.
 
 Locking: the cache is ``flock``-ed while a command uses it, and every git
 command oxt runs in it holds the lock too (:mod:`oxt.locking`): when oxt is
@@ -44,7 +44,6 @@ from oxt.errors import OxtUserError
 from oxt.locking import HeldLock, LockedGit
 from oxt.xen.defaults import default_cache_dir
 from oxt.xen.fetch import FETCHING, REMOTE, CacheDamaged, FetchError, RangeFetch
-from oxt.xen.series import SeriesCheck
 from oxt.xen.xsa_index import CommitInfo
 
 __all__ = ["CacheError", "FetchError", "FetchStats", "UpstreamCache", "default_cache_dir"]
@@ -73,7 +72,6 @@ class UpstreamCache:
         self.stream = stream or sys.stderr
         self.stats = FetchStats()
         self._lock: HeldLock | None = None
-        self._series: SeriesCheck | None = None
         self.repo: git.Repo | None = None
 
     # -- opening, locking, repair -------------------------------------------------
@@ -85,15 +83,12 @@ class UpstreamCache:
         try:
             self._refuse_foreign()  # again, now that no other oxt can be creating it
             self._open()
-            self._series = SeriesCheck(self.repo).__enter__()
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._series:
-            self._series.__exit__(*exc)
         if self.repo is not None:
             self.repo.close()
         if self._lock:
@@ -151,8 +146,6 @@ class UpstreamCache:
         os.rename(self.path, aside)  # one step: a kill leaves either the old cache or none
         shutil.rmtree(aside)
         self._init()
-        if self._series is not None:
-            self._series.repo = self.repo
 
     def _configure(self) -> None:
         """The remote's URL and owner, through `git config` (atomic: config.lock + rename; GitPython's
@@ -273,11 +266,7 @@ class UpstreamCache:
             return None
         return hashlib.md5(blob.data_stream.read()).hexdigest()  # noqa: S324 - bitbake's LIC_FILES_CHKSUM is md5
 
-    # -- patch checks and fetching (see .series and .fetch) ---------------------------
-    def apply_series(self, commit: str, patches: list[Path], *, reverse: bool = False) -> tuple[bool, str]:
-        """Do *patches* apply in this order (with -R: reverse-apply) on *commit*'s tree? Nothing is written."""
-        return self._series.applies(commit, patches, reverse=reverse)
-
+    # -- fetching (see .fetch) ---------------------------------------------------------
     def ensure_range(self, branch: str, branch_tip: str, *, base_tag: str | None, base_commit: str | None = None,
                      tags: list[str], need: list[str]) -> None:
         """Make *branch* (at *branch_tip*), *tags* and every commit in *need*

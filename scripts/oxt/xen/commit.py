@@ -66,10 +66,26 @@ def message_for(plans: list[TrackPlan]) -> str:
             for d in p.kept:
                 body.append(f"  XSA-{d.number} [{d.status}]: {d.note}")
             body.append("")
+        body += _series_lines(p)
         body.append(f"Upstream shortlog ({len(p.commits)} commits):")
         body += [f"  {c.sha[:12]} {c.subject}" for c in p.commits]
         body.append("")
-    return subject + "\n\n" + "\n".join(body).rstrip() + "\n"
+    broken = [p.branch for p in changed if p.series and p.series.broken]
+    # a trailer the tracker workflow reads (git log --format='%(trailers:key=Patch-Series,valueonly)')
+    trailer = f"\n\nPatch-Series: broken ({', '.join(broken)})" if broken else ""
+    return subject + "\n\n" + "\n".join(body).rstrip() + trailer + "\n"
+
+
+def _series_lines(p: TrackPlan) -> list[str]:
+    s = p.series
+    if s is None:
+        return []
+    n = sum(len(r.results) for _, r in s.results[:1])
+    if not s.broken:
+        return [f"Patch series: the {n} patches of {s.results[0][0]} apply at the new pin "
+                "(OpenXT queue clean or offset).", ""]
+    return ["Patch series BROKEN at the new pin (written with --allow-broken-series):",
+            *(f"  {line.split(': ', 1)[1]}" for line in s.stop_lines(p.branch)), ""]
 
 
 def ensure_clean(root: Path, paths: list[Path]) -> git.Repo:

@@ -1,7 +1,8 @@
 """What happens to each queued XSA when a track moves to a new commit.
 
 The commit-message index (:mod:`.xsa_index`) is the main signal; applying
-the queued patches in the cached repository is the cross-check:
+the queued patches on the new commit with the series engine (:mod:`.series`,
+GNU patch as do_patch runs it), forwards and undone, is the cross-check:
 
 - **merged**: the index names the XSA with at least as many upstream
   commits as we queue patch files -> drop the files, record the commits.
@@ -21,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oxt.xen.series import SeriesPatch, check_series
 from oxt.xen.xsa_index import XsaCommit, XsaIndex
 
 MERGED = "merged"
@@ -50,21 +52,21 @@ class XsaDecision:
         return self.status == NOT_MERGED and self.forward_clean is False
 
 
-def _apply_series(checker, commit: str, patches: list[Path], names: list[str], reverse: bool):
-    """(clean, failing patch name, git's message) for the series applied in order."""
-    # forward order even with -R: `git apply -R` undoes a multi-patch input last patch first
-    order = list(zip(patches, names))
-    ok, msg = checker.apply_series(commit, [p for p, _ in order], reverse=reverse)
-    if ok:
+def _apply_series(repo: Path, commit: str, patches: list[Path], names: list[str], reverse: bool):
+    """(clean, failing patch name, where it fails) for the series applied in order (or undone)."""
+    series = [SeriesPatch.from_file(p, kind="xsa", name=n) for p, n in zip(patches, names)]
+    result = check_series(repo, commit, series, reverse=reverse)
+    failing = next((r for r in result.results if not r.ok), None)
+    if failing is None:
         return True, None, ""
-    failing = next((n for p, n in order if msg.startswith(Path(p).name + ":")), order[0][1])
-    return False, failing, msg
+    return False, failing.name, f"{failing.label}: {failing.detail}"
 
 
-def decide(number: int, names: list[str], paths: list[Path], index: XsaIndex, checker, commit: str) -> XsaDecision:
+def decide(number: int, names: list[str], paths: list[Path], index: XsaIndex, repo: Path,
+           commit: str) -> XsaDecision:
     upstream = index.get(number)
     d = XsaDecision(number=number, status=UNSURE, patches=list(names), upstream=list(upstream))
-    rev_ok, _, _ = _apply_series(checker, commit, paths, names, reverse=True)
+    rev_ok, _, _ = _apply_series(repo, commit, paths, names, reverse=True)
     d.reverse_clean = rev_ok
     n_up, n_files = len(upstream), len(names)
     if upstream and n_up >= n_files:
@@ -73,7 +75,7 @@ def decide(number: int, names: list[str], paths: list[Path], index: XsaIndex, ch
                   + ("patches reverse-apply cleanly" if rev_ok else
                      "patches no longer reverse-apply (later upstream changes touch the same code)"))
         return d
-    fwd_ok, failing, msg = _apply_series(checker, commit, paths, names, reverse=False)
+    fwd_ok, failing, msg = _apply_series(repo, commit, paths, names, reverse=False)
     d.forward_clean = fwd_ok
     if upstream:
         d.status = UNSURE

@@ -2,7 +2,8 @@
 
 Xen publishes each release as a tag ``RELEASE-X.Y.Z`` in xen.git and as a
 tarball with a detached ``.sig``, both signed with the "Xen.org Xen tree code
-signing" key (``pgp@xen.org``) whose fingerprint is pinned below. Where it
+signing" key (``pgp@xen.org``) whose fingerprint is pinned in
+:mod:`oxt.xen.defaults` (the same key clear-signs the advisories). Where it
 comes from: all 122 annotated ``RELEASE-*`` tags of xen.git (RELEASE-4.1.5,
 and every release from 4.2.2 to 4.22.0) are signed by key id
 ``83FE14C957E82BD9``, those since RELEASE-4.8.5 with the issuer fingerprint
@@ -28,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import OxtUserError
-
-XEN_SIGNING_KEY = "23E3222C145F4475FA8060A783FE14C957E82BD9"
+from oxt.xen.defaults import XEN_SIGNING_KEY  # the pin and where it comes from: oxt.xen.defaults
 
 # What the summary, the pull-request body and the commit message say about a git-mode target.
 VERIFIED = "signed tag verified"

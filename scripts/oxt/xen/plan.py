@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oxt.errors import ConfigError, OxtUserError
 from oxt.manifest import GIT, TARBALL, XenTrack
-from oxt.patterns import COMMIT_PREFIX, FULL_COMMIT
 from oxt.xen import decide as dec
 from oxt.xen import gpg
 from oxt.xen.context import UpstreamContext
+from oxt.xen.refs import Ref, parse_ref
 from oxt.xen.tarball import DEFAULT_URL, fetch_release
 from oxt.xen.upstream import RemoteRefs, UnknownRefError
 from oxt.xen.versions import Version, describe_parts
 from oxt.xen.xsa_index import CommitInfo, XsaCommit, build_index
+
+if TYPE_CHECKING:
+    from oxt.xen.series_check import SeriesVerdict
 
 
 class DowngradeError(OxtUserError):
@@ -73,6 +77,8 @@ class TrackPlan:
     upstream_xsas: dict[int, list[XsaCommit]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     downgrade: bool = False
+    base: Version | None = None  # the release the fetched range starts after
+    series: "SeriesVerdict | None" = None  # the whole patch series at the new pin (bump.py fills it)
 
     @property
     def branch(self) -> str:
@@ -105,17 +111,17 @@ def plan_track(track: XenTrack, *, new_track: bool, upstream: UpstreamContext, x
     refs, cache = upstream.refs, upstream.cache
     mode = options.mode or track.mode
     refs.branch(track.branch)  # unknown branch -> clear error before any fetch
-    target, abbrev, version = _target(track, refs, options.to, mode)
+    ref, target, version = _target(track, refs, options.to, mode)
     old_commit = None if new_track else upstream.pinned_commit(track)
     base = upstream.base_release(track, new_track=new_track, target=version)
     newer = [v.tag for v in refs.releases(track.series) if base is None or v > base]
     upstream.fetch(track, base, tags=newer, need=[old_commit, target])
-    target = _on_branch(track, upstream, options.to, target, abbrev, old_commit, base)
+    target = _on_branch(track, upstream, ref, target, old_commit, base)
 
     old = Pin(commit=old_commit, describe=cache.describe(old_commit) if old_commit else None,
               version=track.version if track.mode == TARBALL else None, url=track.url, sha256=track.sha256)
     new = Pin(commit=target, describe=cache.describe(target))
-    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new)
+    plan = TrackPlan(old_track=None if new_track else track, new_track=track, old=old, new=new, base=base)
     _check_direction(plan, upstream, options.allow_downgrade)
     if mode == TARBALL:
         _tarball(plan, track, version, options)
@@ -126,47 +132,31 @@ def plan_track(track: XenTrack, *, new_track: bool, upstream: UpstreamContext, x
     return plan
 
 
-def _target(track: XenTrack, refs: RemoteRefs, to: str, mode: str) -> tuple[str | None, str | None, Version | None]:
-    """(commit or None, abbreviated/unknown rev, release version) the user asked for."""
-    series = track.series
-    if to == "tip":
+def _target(track: XenTrack, refs: RemoteRefs, to: str, mode: str) -> tuple[Ref, str | None, Version | None]:
+    """(the parsed ref, its commit when known without the cache, release version) the user asked for."""
+    ref = parse_ref(to, track.branch, option="--to")
+    if ref.tip:
         if mode == TARBALL:
-            releases = refs.releases(series)
+            releases = refs.releases(track.series)
             if not releases:
-                raise UnknownRefError(f"remote {refs.url} has no RELEASE-{series}.* tag yet; "
+                raise UnknownRefError(f"remote {refs.url} has no RELEASE-{track.series}.* tag yet; "
                                       "use --mode git to follow the branch")
-            return refs.tags[releases[-1].tag], None, releases[-1]
-        return refs.branch(track.branch), None, None
-    version = Version.parse(to)
-    if version:
-        if version.series != series:
-            raise OxtUserError(f"--to {to}: version {to} is not on track {track.branch} (series {series}); "
-                               f"pick a {series}.N version or use --track stable-{version.series}")
-        return refs.release(version), None, version
+            return ref, refs.tags[releases[-1].tag], releases[-1]
+        return ref, refs.branch(track.branch), None
+    if ref.version:
+        return ref, refs.release(ref.version), ref.version
     if mode == TARBALL:
         raise OxtUserError(f"--to {to}: tarball mode needs a release version X.Y.Z (or tip), not a commit")
-    rev = to.lower()
-    if COMMIT_PREFIX.fullmatch(rev):
-        return (rev, None, None) if FULL_COMMIT.fullmatch(rev) else (None, rev, None)
-    raise OxtUserError(f"--to {to}: expected tip, a version X.Y.Z or a commit id (7-40 hex digits)")
+    return ref, ref.full, None
 
 
-def _on_branch(track: XenTrack, upstream: UpstreamContext, to: str, target: str | None, abbrev: str | None,
-               old_commit: str | None, base: Version | None) -> str:
+def _on_branch(track: XenTrack, upstream: UpstreamContext, ref: Ref, target: str | None, old_commit: str | None,
+               base: Version | None) -> str:
     """The full target commit, once it and the old pin are known to be on the track's branch."""
-    cache, url = upstream.cache, upstream.url
-    tip_ref = f"refs/oxt/heads/{track.branch}"
-    if abbrev:
-        target = cache.resolve(abbrev)
-        if not target:
-            raise UnknownRefError(f"--to {abbrev}: no such commit on {track.branch} since "
-                                  f"{base.tag if base else 'the fetched range'}; give the full 40-hex id")
-    if not cache.is_ancestor(target, tip_ref):
-        raise UnknownRefError(f"--to {to}: commit {target[:12]} is not on branch {track.branch} "
-                              f"of {url}; pick a commit of that branch")
-    if old_commit and not cache.is_ancestor(old_commit, tip_ref):
+    target = upstream.on_branch(track, target or ref.commit, what=ref.label, base=base)
+    if old_commit and not upstream.cache.is_ancestor(old_commit, f"refs/oxt/heads/{track.branch}"):
         raise ConfigError(f"manifest: track {track.branch} pins {old_commit[:12]}, which is not on branch "
-                          f"{track.branch} of {url}; fix the pin (or --remote) and retry")
+                          f"{track.branch} of {upstream.url}; fix the pin (or --remote) and retry")
     return target
 
 
@@ -237,7 +227,7 @@ def _decide_queue(plan: TrackPlan, upstream: UpstreamContext, base: Version | No
         if missing:
             raise ConfigError(f"manifest: XSA-{entry.number} of track {branch} lists missing patch "
                               f"file(s) {', '.join(missing)}; restore them or remove the entry")
-        d = dec.decide(entry.number, list(entry.patches), paths, index, cache, target)
+        d = dec.decide(entry.number, list(entry.patches), paths, index, cache.path, target)
         plan.decisions.append(d)
         if d.status == dec.UNSURE:
             plan.warnings.append(f"XSA-{d.number}: {d.note}")

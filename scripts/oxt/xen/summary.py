@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from oxt.table import table
+from oxt.table import markdown_table, table
 from oxt.xen.defaults import SUMMARY_FORMATS
+from oxt.xen.series_report import QUEUE_LABELS
 
 if TYPE_CHECKING:
     from oxt.xen.plan import TrackPlan
 
 
-def to_data(plans: list[TrackPlan], *, dry_run: bool = False, commit: str | None = None) -> dict:
+def to_data(plans: list[TrackPlan], *, dry_run: bool = False, commit: str | None = None,
+            stopped: list[str] = ()) -> dict:
     tracks = []
     for p in plans:
         tracks.append({
@@ -41,9 +43,10 @@ def to_data(plans: list[TrackPlan], *, dry_run: bool = False, commit: str | None
             } for d in p.decisions],
             "removed_files": p.dropped_files,
             "warnings": p.warnings,
+            "series": p.series.to_data() if p.series else None,
         })
     return {"dry_run": dry_run, "commit": commit, "changed": any(t["changed"] for t in tracks),
-            "tracks": tracks}
+            "stopped": list(stopped), "tracks": tracks}
 
 
 def to_json(data: dict) -> str:
@@ -90,13 +93,59 @@ def to_text(data: dict) -> str:
                          _yes_no(x["reverse_applies"]), x["note"]])
         out += table(rows, indent="  ")
     for t in data["tracks"]:
+        if t["series"]:
+            out += ["", f"{t['track']}: {_series_title(t['series'])}"]
+            out += table(_series_rows(t["series"]), indent="  ")
+    for t in data["tracks"]:
         for w in t["warnings"]:
             out.append(f"warning: {t['track']}: {w}")
+        if t["series"] and t["series"]["allowed_broken"]:
+            out += [f"warning: {t['track']}: written with --allow-broken-series, but {b['patch']} {b['status']} "
+                    f"at the new pin ({b['detail']}), {b['blame']}" for b in t["series"]["broken"]]
+    if data["stopped"]:
+        out.append("stopped, nothing written: the OpenXT patch series breaks at the new pin "
+                   "(rebase or drop the patches, or pass --allow-broken-series)")
+    return "\n".join(out + outcome(data)) + "\n"
+
+
+def outcome(data: dict) -> list[str]:
+    """The last line of a report that may write (bump xen, xsa sync): dry run, or the commit made."""
+    if data.get("stopped"):
+        return []
     if data["dry_run"]:
-        out.append("dry run: nothing written")
-    elif data["commit"]:
-        out.append(f"committed {data['commit'][:12]}")
-    return "\n".join(out) + "\n"
+        return ["dry run: nothing written"]
+    return [f"committed {data['commit'][:12]}"] if data["commit"] else []
+
+
+def _series_title(s: dict) -> str:
+    n = len(s["patches"])
+    at = s["describe"] or s["commit"][:12]
+    if not s["ok"]:
+        return f"patch series at {at}: {n} patches, BROKEN: {len(s['broken'])} OpenXT patch(es) do not apply"
+    if s["others_failing"]:
+        return (f"patch series at {at}: {n} patches, the OpenXT queue applies; {s['others_failing']} XSA or "
+                "meta-virtualization patch(es) do not (see the XSA notes and warnings)")
+    return f"patch series at {at}: {n} patches, all apply as do_patch needs (clean or offset)"
+
+
+def _series_rows(s: dict) -> list[list[str]]:
+    """One row per patch of the series (xen and xen-tools side by side), in SRC_URI order."""
+    rows = [["#", "PATCH", "QUEUE", *s["recipes"], "DETAIL", "BROKEN BY"]]
+    for i, p in enumerate(s["patches"], 1):
+        by = p["broken_by"]
+        rows.append([str(i), p["patch"], QUEUE_LABELS.get(p["kind"], p["kind"]),
+                     *(p["results"].get(r, "-") for r in s["recipes"]), p["detail"],
+                     f"{by['commit'][:12]} {by['subject']}" if by else ""])
+    return rows
+
+
+def _broken_series_markdown(s: dict) -> list[str]:
+    """The call-out at the top of a pull request whose patch series does not apply."""
+    written = "written with `--allow-broken-series`" if s["allowed_broken"] else "nothing written"
+    out = ["> [!WARNING]", f"> **The OpenXT patch series does not apply at this commit** ({written}): "
+           "bitbake's do_patch will fail. Rebase or drop these patches:", ">"]
+    out += [f"> - `{b['patch']}` {b['status']}: {b['detail']} — {b['blame']}" for b in s["broken"]]
+    return out + [""]
 
 
 def to_markdown(data: dict) -> str:
@@ -116,6 +165,8 @@ def to_markdown(data: dict) -> str:
         if new.get("sha256"):
             out.append(f"- tarball: {new['url']} (sha256 `{new['sha256']}`, signature {new.get('signature')})")
         out.append("")
+        if t["series"] and t["series"]["broken"]:
+            out += _broken_series_markdown(t["series"])
         if t["xsas"]:
             out.append("| XSA | status | action | upstream commits | reverse-applies | note |")
             out.append("|---|---|---|---|---|---|")
@@ -126,10 +177,13 @@ def to_markdown(data: dict) -> str:
             out.append("")
         if t["warnings"]:
             # a list: consecutive "> " lines would render as one run-on paragraph
-            out.append("> **Warnings** (kept XSAs to look at by hand):")
+            out.append("> **Warnings** (to look at by hand):")
             out.append(">")
             out.extend(f"> - {w}" for w in t["warnings"])
             out.append("")
+        if t["series"]:
+            out += [f"<details{' open' if t['series']['broken'] else ''}><summary>{_series_title(t['series'])}"
+                    "</summary>", "", *markdown_table(_series_rows(t["series"])), "", "</details>", ""]
         commits = t["upstream_commits"]
         out.append(f"<details><summary>Upstream shortlog ({len(commits)} commits)</summary>")
         out.append("")

@@ -1,0 +1,181 @@
+"""Read the guards' inputs from a composition's layers (``oxt check``).
+
+The guards are pure functions; this module is the only one that knows how
+``oxt check`` describes a composition. It uses only ``comp``, ``layers``,
+``rel``, ``at``, ``parse``, ``_provided`` and ``view`` of that description
+(the examiner of :mod:`oxt.consistency`) and the VMs of the build plan:
+it evaluates each VM's configuration (local.conf, multiconfig, machine,
+distro), collects files of this checkout's layers and runs every guard.
+``check(stack, plan)`` is the entry point.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from oxt.guards import dead_recipes, listen_all, oldest_kernel, root_device, rpcgen_xml
+from oxt.layerinfo import ConfigStack, recipe_name
+from oxt.problems import Problem
+
+# Values that describe a recipe rather than name what it needs.
+_PROSE = {"SUMMARY", "DESCRIPTION", "HOMEPAGE", "LICENSE", "LIC_FILES_CHKSUM", "SECTION", "SRC_URI",
+          "SRCREV", "PV", "PR", "S", "B", "CVE_PRODUCT", "FILES", "CONFFILES", "MAINTAINER", "BBFILES"}
+_DEP_FLAGS = ("depends", "mcdepends", "rdepends")
+
+
+def _vm_stacks(ex, plan):
+    """(vm, ConfigStack of local.conf + multiconfig + machine + distro) per VM of the plan."""
+    multiconfigs, machines, distros = (ex._provided(k) for k in ("multiconfigs", "machines", "distros"))
+    for vm in plan.vms:
+        conf = multiconfigs.get(vm.name)
+        if not conf:
+            continue
+        confs = [conf] + [p for p in (machines.get(vm.machine), distros.get(ex.comp.distro)) if p]
+        yield vm, ex.view(vm.name, *confs)
+
+
+def _where(ex, stack: ConfigStack, name: str) -> str | None:
+    for unit in reversed(stack.units):
+        found = [a for a in unit.assignments([name]) if a.name == name]
+        if found:
+            return ex.at(found[-1])
+    return None
+
+
+_KERNEL_PROVIDER = re.compile(r'^PREFERRED_PROVIDER_virtual/kernel\s*(?:\?\?=|\?=|:=|=)\s*"([^"]*)"', re.M)
+
+
+def kernel_of(ex, stack: ConfigStack) -> tuple[str, str | None]:
+    """virtual/kernel's provider and its PREFERRED_VERSION (without a trailing %).
+    oelint-parser skips names with a "/", so the provider is read from the text
+    (local.conf as kas writes it, then each configuration file in order)."""
+    provider = "linux-yocto"  # oe-core's default (conf/machine/include/x86/*)
+    texts = ["\n".join(ex.comp.local_conf_header.values())]  # what kas writes into local.conf
+    texts += [Path(p).read_text(errors="replace") for unit in stack.units[1:] for p in unit.files if Path(p).is_file()]
+    for text in texts:
+        for match in _KERNEL_PROVIDER.finditer(text):
+            provider = match.group(1)
+    version = stack.value(f"PREFERRED_VERSION_{provider}")
+    return provider, version.rstrip("%") if version else None
+
+
+def kernel_floors(ex, plan) -> list[oldest_kernel.KernelFloor]:
+    floors = []
+    for vm, stack in _vm_stacks(ex, plan):
+        provider, version = kernel_of(ex, stack)
+        floors.append(oldest_kernel.KernelFloor(
+            multiconfig=vm.name,
+            oldest_kernel=stack.value("OLDEST_KERNEL"),
+            oldest_where=_where(ex, stack, "OLDEST_KERNEL"),
+            kernel=provider,
+            kernel_version=version,
+            kernel_where=_where(ex, stack, f"PREFERRED_VERSION_{provider}") or vm.multiconfig_file or "",
+        ))
+    return floors
+
+
+def boot_command_lines(ex, plan) -> list[root_device.BootCommandLine]:
+    """Every assignment in our layers whose value passes root=, expanded in each VM where it resolves."""
+    stacks = list(_vm_stacks(ex, plan))
+    found = {}
+    for layer in ex.layers:
+        for path in layer.mentioning("root="):
+            if path.suffix not in (".bb", ".bbappend", ".inc", ".conf"):
+                continue
+            unit = ex.parse(path)
+            for a in unit.assignments():
+                if "root=" not in a.value:
+                    continue
+                results = []
+                for vm, stack in stacks:
+                    full = ConfigStack([*stack.units, unit], stack.preset)
+                    value = full.expand(a.value)
+                    _, version = kernel_of(ex, stack)
+                    results.append((value, version, bool(full.value("INITRAMFS_IMAGE"))))
+                resolved = [r for r in results if "${" not in r[0]] or results[:1]
+                for value, version, initramfs in resolved:
+                    key = (ex.at(a), value, version, initramfs)
+                    found[key] = root_device.BootCommandLine(ex.at(a), a.name, value, version, initramfs)
+    return list(found.values())
+
+
+def interface_xmls(ex) -> list[tuple[Path, str]]:
+    return [
+        (path, ex.rel(path))
+        for layer in ex.layers
+        for path in sorted(layer.path.rglob("*.xml"))
+        if rpcgen_xml.is_interface_xml(path)
+    ]
+
+
+def unit_files(ex) -> list[listen_all.UnitFile]:
+    units = []
+    for layer in ex.layers:
+        for path in sorted([*layer.path.rglob("*.service"), *layer.path.rglob("*.socket")]):
+            siblings = tuple(p.name for p in path.parent.glob("*.socket"))
+            units.append(listen_all.UnitFile(ex.rel(path), path.name, path.read_text(errors="replace"), siblings))
+    return units
+
+
+def _raw_lines(path: Path, line: int) -> str:
+    """The text of an assignment starting at ``line`` (with its continuation lines)."""
+    lines = path.read_text(errors="replace").splitlines()[line - 1:]
+    taken = []
+    for text in lines:
+        taken.append(text)
+        if not text.rstrip().endswith("\\"):
+            break
+    return "\n".join(taken)
+
+
+def recipe_refs(ex) -> list[dead_recipes.RecipeRefs]:
+    refs = []
+    for layer in ex.layers:
+        for pn, paths in layer.recipes.items():
+            packages, mentions = {pn, f"{pn}-dev", f"{pn}-staticdev", f"{pn}-dbg", f"{pn}-doc"}, set()
+            for path in paths:
+                unit = ex.parse(path)
+                for a in unit.assignments():
+                    base = a.name.split(":")[0]
+                    value = a.value.replace("${PN}", pn).replace("${BPN}", pn)
+                    if "!!!inlineblock!!!" in value:
+                        value = _raw_lines(a.file, a.line)
+                    if base in ("PACKAGES", "PACKAGE_BEFORE_PN", "PROVIDES") or base.startswith("RPROVIDES"):
+                        packages |= dead_recipes.words(value)
+                    elif base not in _PROSE and not base.startswith(("FILES", "SUMMARY", "DESCRIPTION")):
+                        mentions |= dead_recipes.words(value)
+                for flag in _DEP_FLAGS:
+                    for a in unit.flags(flag):
+                        mentions |= dead_recipes.words(a.value.replace("${PN}", pn))
+            refs.append(dead_recipes.RecipeRefs(pn, f"{ex.rel(paths[0])}:1", frozenset(packages),
+                                                frozenset(mentions - {pn})))
+    return refs
+
+
+def root_names(ex) -> set[str]:
+    """Where building starts: every kas file of the checkout (targets, local.conf
+    blocks) and our configuration files (preferred providers, image settings)."""
+    names: set[str] = set()
+    kas_dir = ex.comp.root / "kas"
+    for path in sorted(kas_dir.glob("*.y*ml")) if kas_dir.is_dir() else []:
+        names |= dead_recipes.words(re.sub(r"^\s*#.*$", "", path.read_text(errors="replace"), flags=re.M))
+    for target in ex.comp.targets:
+        names.add(target.split(":")[2] if target.startswith("mc:") else target)
+    for layer in ex.layers:
+        for path in sorted((layer.path / "conf").rglob("*.conf")) + sorted((layer.path / "conf").rglob("*.inc")):
+            if path.name != "layer.conf":
+                text = re.sub(r"^\s*#.*$", "", path.read_text(errors="replace"), flags=re.M)
+                names |= dead_recipes.words(text)
+    return names
+
+
+def check(ex, plan) -> list[Problem]:
+    """Every guard's problems for one composition."""
+    problems = oldest_kernel.check(kernel_floors(ex, plan))
+    problems += root_device.check(boot_command_lines(ex, plan))
+    for path, shown in interface_xmls(ex):
+        problems += rpcgen_xml.check(path, shown)
+    problems += listen_all.check(unit_files(ex))
+    problems += dead_recipes.check(recipe_refs(ex), root_names(ex))
+    return problems
