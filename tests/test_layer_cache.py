@@ -108,4 +108,5 @@ def test_a_fetch_waits_for_a_killed_runs_git_still_holding_the_lock(layer, tmp_p
     started = time.monotonic()
     assert _fetch_layer(url, first, "scarthgap", cache, None) == cache
     assert time.monotonic() - started > 0.8
-    assert f"waiting for another oxt (or a git command it started) using the layer cache {cache}" in capfd.readouterr().err
+    said = capfd.readouterr().err
+    assert f"waiting for another oxt (or a git command it started) using the layer cache {cache}" in said

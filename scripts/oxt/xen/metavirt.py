@@ -15,7 +15,8 @@ is made beside its path and renamed into place; git's lock and temporary
 files a killed fetch left are removed before the next fetch; after an
 interrupted fetch (its ``oxt-fetching`` marker is still there) or a failed one,
 ``git fsck --connectivity-only`` checks the cache, and a cache git cannot read
-or whose objects are damaged is rebuilt -- it is only a cache. A directory there that is not a git repository is refused.
+or whose objects are damaged is rebuilt -- it is only a cache. A directory
+there that is not a git repository is refused.
 """
 
 from __future__ import annotations
