@@ -214,8 +214,9 @@ def report(kind: str, results: list[dict]) -> None:
     print(f"  next run              waited for a killed run's git {sum(r['waited'] for r in results)}, "
           f"checked or rebuilt the cache {sum(r['repaired'] for r in results)}")
     print(f"  next-run failures     {len(failures)}")
-    print(f"  {sum(r['seconds'] for r in results) / 60:.1f} min, {statistics.mean(r['seconds'] for r in results):.1f} s "
-          "per run (kill, check when something is pending, next run)")
+    mean = statistics.mean(r["seconds"] for r in results)
+    print(f"  {sum(r['seconds'] for r in results) / 60:.1f} min, {mean:.1f} s per run "
+          "(kill, check when something is pending, next run)")
     for r in failures[:10]:
         print(f"    {r.get('next_err')}")
 
