@@ -8,6 +8,7 @@ import shutil
 import git
 import pytest
 
+from fixtures import upload_pack
 from fixtures import xen_upstream as F
 from fixtures.checkout import snapshot
 from oxt.cli import main
@@ -188,12 +189,8 @@ def test_invalid_manifest(oxt, xen_checkout):
 
 
 def test_interrupted_fetch(oxt, xen_checkout, tmp_path, monkeypatch):
-    dying = tmp_path / "dying"
-    dying.write_text("#!/bin/sh\nexit 1\n")
-    dying.chmod(0o755)
-    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
-    monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
-    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
+    for key, value in upload_pack.env(upload_pack.failing(tmp_path / "dying")).items():
+        monkeypatch.setenv(key, value)
     _assert_user_error(oxt, xen_checkout, "bump", "xen", match="left consistent")
 
 

@@ -54,19 +54,26 @@ def test_write_adds_removes_and_renders(rich):
 
 
 def test_a_write_failing_midway_leaves_the_tree_as_it_was(rich, monkeypatch):
+    from oxt import journal
+
     doc, add, remove = _queue_472(rich)
     changes = changeset.plan_changes(rich, doc, add=add, remove=remove)
     before = snapshot(rich.root, mtimes=False)
+    real_put, calls = journal._put, []
 
-    def half_render(plan):  # the recipes are being written when the disk fills up
-        path, text = next(iter(plan.updated.items()))
-        (plan.layer / path).write_text(text[1][:10])
-        raise OSError(28, "No space left on device")
+    def disk_fills_up(root, f, sha, data):  # the first recipe is half written when the disk fills up
+        calls.append(f["path"])
+        if f["path"].endswith(".bb") and len([c for c in calls if c.endswith(".bb")]) == 1:
+            (root / f["path"]).write_bytes(data[:10])
+            raise OSError(28, "No space left on device", str(root / f["path"]))
+        real_put(root, f, sha, data)
 
-    monkeypatch.setattr(changeset, "apply_plan", half_render)
-    with pytest.raises(OSError, match="No space left"):
+    monkeypatch.setattr(journal, "_put", disk_fills_up)
+    with pytest.raises(journal.WriteError, match="no space left on the device .*the checkout is unchanged"):
         changeset.write(changes)
+    assert len(calls) > 3, "the files already written were put back"
     assert snapshot(rich.root, mtimes=False) == before
+    assert not journal.journal_dir(rich.root).exists()
 
 
 def test_a_hand_written_file_stops_the_write_before_anything_is_written(rich):

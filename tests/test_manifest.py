@@ -193,7 +193,10 @@ def test_parse_manifest_sees_files_about_to_be_written(tmp_path):
     with pytest.raises(ConfigError, match="xsa472-4.19.patch"):
         parse_manifest(text, co)
     staged = {co.layer / "recipes-extended/xen/files/xsa/xsa472-4.19.patch"}
-    m = parse_manifest(text, co, exists=lambda p: p in staged or p.is_file())
+    with pytest.raises(ConfigError, match="xsa471-4.19.patch: not in any track's XSA queue"):
+        parse_manifest(text, co, exists=lambda p: p in staged or p.is_file())  # the old file left behind
+    removed = co.layer / "recipes-extended/xen/files/xsa/xsa471-4.19.patch"
+    m = parse_manifest(text, co, exists=lambda p: p in staged or (p.is_file() and p != removed))
     assert m.xen.tracks[0].xsa[0].patches == ("xsa472-4.19.patch",)
 
 
@@ -214,6 +217,9 @@ def test_document_edits_keep_comments_and_validate(tmp_path):
     text = doc.dumps()
     assert text.startswith("# fixture: two Xen tracks, every queue non-empty\n")
     assert text.count("\n") < original.count("\n")  # XSA-471 gone, the rest in place
+    xsa_dir = co.layer / "recipes-extended/xen/files/xsa"
+    for dropped in ("xsa471-4.19.patch", "xsa470-4.19/0002-x86-second.patch"):  # as a bump deletes them
+        (xsa_dir / dropped).unlink()
     m = doc.validate()
     git, tarball = m.xen.tracks
     assert (git.srcrev, git.tag, [x.number for x in git.xsa]) == ("d" * 40, "RELEASE-4.19.7", [470])
@@ -230,7 +236,10 @@ def test_document_edits_keep_comments_and_validate(tmp_path):
     assert [t.branch for t in m.xen.tracks] == ["stable-4.19", "stable-4.18", "stable-4.20"]
     assert m.xen.preferred_track.pv == "4.20.0+stable"
     doc.remove_track("stable-4.18")
-    assert [t.branch for t in doc.validate().xen.tracks] == ["stable-4.19", "stable-4.20"]
+    with pytest.raises(ConfigError, match="xsa470-4.18.patch: not in any track's XSA queue"):
+        doc.validate()  # the removed track's XSA files would be left behind
+    gone = doc.validate(exists=lambda p: p.is_file() and "4.18" not in p.name)
+    assert [t.branch for t in gone.xen.tracks] == ["stable-4.19", "stable-4.20"]
     with pytest.raises(ConfigError, match="already exists"):
         doc.add_track(new)
     with pytest.raises(ConfigError, match="no Xen track 'stable-4.1'"):

@@ -280,6 +280,14 @@ def test_removing_a_track_deletes_only_its_generated_files(rich):
     start = text.index("    - branch: stable-4.18")
     end = text.index("linux:")
     (rich / MANIFEST).write_text(text[:start] + text[end:])
+    # the queue file of the removed track is the user's (or `oxt bump`'s) to delete, not the renderer's:
+    # left behind, no recipe would apply it, and render says so before writing anything
+    stray = rich / "meta-openxt/recipes-extended/xen/files/xsa/xsa470-4.18.patch"
+    rc, out, err = run_oxt(rich, "render")
+    assert rc == 2 and snapshot(rich / "meta-openxt") == keep
+    assert "xsa/xsa470-4.18.patch: not in any track's XSA queue (no recipe applies it)" in err
+    stray.unlink()
+    del keep["recipes-extended/xen/files/xsa/xsa470-4.18.patch"]
     rc, out, err = run_oxt(rich, "render")
     assert rc == 0, err
     assert "deleted   meta-openxt/recipes-extended/xen/xen_4.18.bb" in out
@@ -288,8 +296,6 @@ def test_removing_a_track_deletes_only_its_generated_files(rich):
     gone = set(keep) - set(after)
     assert gone == {"recipes-extended/xen/xen_4.18.bb", "recipes-extended/xen/xen-tools_4.18.bb",
                     "recipes-extended/xen/xen-libxenstore_4.18.bb"}
-    # the queue file of the removed track is the user's (or `oxt bump`'s) to delete, not the renderer's
-    assert (rich / "meta-openxt/recipes-extended/xen/files/xsa/xsa470-4.18.patch").exists()
     changed = {k for k in after if after[k] != keep[k]}
     assert changed == set()  # stable-4.19 stays preferred: nothing else changes
 
@@ -308,6 +314,8 @@ def test_hand_written_files_are_never_touched(rich):
     text = (rich / MANIFEST).read_text().replace("preferred: stable-4.19", "preferred: stable-4.18")
     start, end = text.index("    - branch: stable-4.19"), text.index("    - branch: stable-4.18")
     (rich / MANIFEST).write_text(text[:start] + text[end:])
+    for dropped in ("xsa471-4.19.patch", "xsa470-4.19/0001-x86-first.patch", "xsa470-4.19/0002-x86-second.patch"):
+        (rich / XEN / "files/xsa" / dropped).unlink()  # the dropped track's XSA files, as the user deletes them
     rc, out, err = run_oxt(rich, "render")
     assert rc == 0, err
     assert {p: p.read_bytes() for p in hand} == before

@@ -1,10 +1,9 @@
 """Upstream access: ls-remote, the shallow range cache, describe, faults."""
 
-import sys
-
 import git
 import pytest
 
+from fixtures import upload_pack
 from fixtures import xen_upstream as F
 from oxt.errors import GitError
 from oxt.xen.cache import FetchError, UpstreamCache
@@ -67,36 +66,11 @@ def test_pin_before_base_tag_deepens(upstream, tmp_path):
         assert cache.is_ancestor(upstream["pre-466"], upstream["tip-466"])
 
 
-# An upload-pack that forwards the first 4000 bytes (refs + the start of the pack),
-# then drops the connection: a fetch interrupted midway.
-DYING_UPLOAD_PACK = """#!PYTHON
-import os, subprocess, sys, threading
-child = subprocess.Popen(["git-upload-pack", *sys.argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-def pump_in():
-    try:
-        while data := os.read(0, 65536):
-            child.stdin.write(data); child.stdin.flush()
-    except OSError:
-        pass
-threading.Thread(target=pump_in, daemon=True).start()
-sent = 0
-while data := child.stdout.read1(65536):
-    data = data[: max(0, 4000 - sent)]
-    os.write(1, data); sent += len(data)
-    if sent >= 4000:
-        child.kill(); os._exit(1)
-os._exit(1)
-"""
-
-
 def test_interrupted_fetch_leaves_cache_usable(upstream, tmp_path, monkeypatch):
     """A remote that dies mid-pack: clear error, then a normal run succeeds."""
-    dying = tmp_path / "dying-upload-pack"
-    dying.write_text(DYING_UPLOAD_PACK.replace("PYTHON", sys.executable))
-    dying.chmod(0o755)
-    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
-    monkeypatch.setenv("GIT_CONFIG_KEY_0", "remote.upstream.uploadpack")
-    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(dying))
+    # forwards the first 4000 bytes (refs + the start of the pack), then drops the connection
+    for key, value in upload_pack.env(upload_pack.upload_pack(tmp_path / "dying", cut_after=4000)).items():
+        monkeypatch.setenv(key, value)
     cache_dir = tmp_path / "c.git"
     with UpstreamCache(cache_dir, upstream.url, progress=False) as cache:
         with pytest.raises(FetchError, match="cache .* is left consistent"):

@@ -579,3 +579,43 @@ def test_meta_virtualization_patches_are_part_of_the_checked_series(world, upstr
     row = _row(out, 484, "stable-4.7")
     assert "breaks-series" in row and "meta-virtualization/0001-mv-vpmu.patch fails" in row
     assert world.queue("stable-4.7") == [482]
+
+
+def test_a_sync_killed_while_writing_is_finished_by_the_next_command(world):
+    """xsa sync writes through the journal: killed (os._exit, no cleanup) after its second file,
+    the tree is half-written; the next oxt command finishes it, and sync then has nothing to do."""
+    from oxt import journal
+
+    world.serve(470, 471)
+    before = snapshot(world.checkout)
+    pid = os.fork()
+    if pid == 0:  # the child: the sync, dying in the middle of its writes
+        try:
+            written, real = [], journal._put
+
+            def dying(*args, **kwargs):
+                if len(written) == 2:
+                    os._exit(137)
+                written.append(args[1]["path"])
+                real(*args, **kwargs)
+            journal._put = dying
+            world.sync()
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 137
+    half = snapshot(world.checkout)
+    assert half != before and (world.checkout / ".git/oxt-journal/journal.json").exists()
+    code = main(["--root", str(world.checkout), "render", "--check"])
+    out, err = world.capsys.readouterr()
+    assert code == 0, err  # finished first, then the recipes match the manifest
+    assert "oxt: finished the interrupted `oxt" in err and "xsa sync" in err
+    assert not (world.checkout / ".git/oxt-journal").exists()
+    assert world.queue("stable-4.6") == [F.XSA_PENDING, 470, 471] and world.queue("stable-4.7") == [470, 471]
+    for name in ("xsa470-4.6.patch", "xsa471-4.7.patch"):
+        assert (world.checkout / XSA_DIR / name).read_bytes() == (world.feed_dir / name).read_bytes()
+    done = snapshot(world.checkout)
+    assert half != done  # the kill did leave a half-written tree
+    code, out, err = world.sync()
+    assert code == 0, err
+    assert snapshot(world.checkout) == done and "4 already-queued" in out

@@ -4,13 +4,15 @@ A command that changes the checkout (``oxt bump xen``, ``oxt xsa add``) first
 computes everything -- the edited manifest (validated as if the new patch files
 were there and the dropped ones gone), the files to add and remove, the
 rendered recipes -- into a :class:`ChangeSet`, and only then writes it with
-:func:`write`: all or nothing. If a write fails midway, every file touched so
-far is put back byte for byte::
+:func:`write`: all or nothing, through the journal of :mod:`oxt.journal` (a
+write that fails midway is undone at once; a run killed midway is finished by
+the next oxt command)::
 
     doc = ManifestDocument.load(checkout)
     doc.put_track(new_track)
     changes = plan_changes(checkout, doc, add={dest: data}, remove=[old_patch])  # nothing written yet
     rendered = write(changes)                  # manifest, patch files, recipes
+    write(changes, commit_message=msg)         # ...and one git commit, in the same journaled operation
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oxt.fsutil import atomic_write
+from oxt.journal import Transaction
 from oxt.manifest import XEN_XSA_DIR, Manifest, manifest_path
 from oxt.manifest_edit import ManifestDocument
-from oxt.render import XEN_DIR, VERSIONS_INC, apply_plan, plan_render
+from oxt.render import XEN_DIR, VERSIONS_INC, plan_render, stage
 from oxt.repo import Checkout
 
 
@@ -51,52 +53,21 @@ def plan_changes(checkout: Checkout, doc: ManifestDocument, *, add: dict[Path, b
     return ChangeSet(checkout, doc.dumps(), manifest, dict(add or {}), tuple(remove))
 
 
-def write(changes: ChangeSet) -> list[Path]:
-    """Write the change set and re-render; returns the rendered files created, updated or deleted."""
+def write(changes: ChangeSet, *, commit_message: str | None = None) -> list[Path]:
+    """Write the change set and re-render, journaled (:mod:`oxt.journal`): all or nothing, also
+    when the process is killed midway. With *commit_message*, one git commit of exactly the files
+    written and removed ends the same journaled operation. Returns the rendered files created,
+    updated or deleted."""
     checkout = changes.checkout
     render_plan = plan_render(checkout, changes.manifest)  # refuses hand-written files before any write
-    roots = touched_paths(checkout) + list(changes.add)
-    saved = _snapshot(roots)
-    try:
-        for dest, data in changes.add.items():
-            atomic_write(dest, data)
-        atomic_write(manifest_path(checkout), changes.manifest_text)
-        for path in changes.remove:
-            _remove(path, checkout.layer / XEN_XSA_DIR)
-        apply_plan(render_plan)
-    except BaseException:
-        _restore(saved, [r for r in roots if r.is_dir()])
-        raise
+    tx = Transaction(checkout.root)
+    for dest, data in changes.add.items():
+        tx.write(dest, data)
+    tx.write(manifest_path(checkout), changes.manifest_text)
+    for path in changes.remove:
+        tx.delete(path, prune_below=checkout.layer / XEN_XSA_DIR)  # and an advisory's emptied xsaN-X.Y/
+    stage(render_plan, tx)
+    if commit_message is not None:
+        tx.commit_when_done(commit_message)
+    tx.apply()
     return [checkout.layer / p for p in (*render_plan.created, *render_plan.updated, *render_plan.deleted)]
-
-
-def _remove(path: Path, stop: Path) -> None:
-    """Delete *path* and the directories below *stop* it leaves empty (an advisory's xsaN-X.Y/)."""
-    path.unlink(missing_ok=True)
-    parent = path.parent
-    while parent != stop and parent.is_relative_to(stop) and not any(parent.iterdir()):
-        parent.rmdir()
-        parent = parent.parent
-
-
-def _snapshot(paths: list[Path]) -> dict[Path, bytes | None]:
-    snap: dict[Path, bytes | None] = {}
-    for p in paths:
-        if p.is_dir():
-            snap.update({f: f.read_bytes() for f in p.rglob("*") if f.is_file()})
-        else:
-            snap[p] = p.read_bytes() if p.is_file() else None
-    return snap
-
-
-def _restore(snap: dict[Path, bytes | None], roots: list[Path]) -> None:
-    for root in roots:
-        if root.is_dir():
-            for f in root.rglob("*"):
-                if f.is_file() and f not in snap:
-                    f.unlink()
-    for p, data in snap.items():
-        if data is None:
-            p.unlink(missing_ok=True)
-        elif not p.is_file() or p.read_bytes() != data:
-            atomic_write(p, data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        _finish_interrupted(args.root, ["oxt", *(sys.argv[1:] if argv is None else argv)])
         return int(args.func(args) or 0)
     except OxtUserError as err:
         # One line per problem, each prefixed, so every line reads on its own.
@@ -69,6 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"oxt {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _finish_interrupted(root: Path | None, command: list[str]) -> None:
+    """Before any command: finish (or undo) what a killed oxt left half-written in this checkout."""
+    from oxt import journal
+    from oxt.errors import ConfigError
+    from oxt.repo import find_checkout
+
+    journal.command_line = shlex.join(command)
+    try:
+        checkout = find_checkout(root)
+    except ConfigError:
+        return  # not in a checkout: the command says so itself
+    journal.recover(checkout.root)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,34 @@ import os
 import tempfile
 from pathlib import Path
 
+TMP_SUFFIX = ".tmp"
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write *data* to *path* via a temp file in the same directory + rename."""
+
+def tmp_prefix(path: Path) -> str:
+    """The name prefix of :func:`atomic_write`'s temporary files for *path* (``.name.``)."""
+    return f".{Path(path).name}."
+
+
+def atomic_write(path: Path, data: str | bytes, *, durable: bool = False, mode: int | None = None) -> None:
+    """Write *data* to *path* via a temp file in the same directory + rename.
+
+    *durable*: fsync the file before the rename (the journal's writes: a power
+    cut must not leave an empty file behind a removed journal). *mode*: the new
+    file's permissions (default: keep the old file's, 0644 for a new one).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        if mode is None:
+            mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -27,6 +41,15 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename, an unlink) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class ShortRead(OSError):

@@ -33,6 +33,7 @@ from oxt.manifest import (
     XsaSource,
 )
 from oxt.patterns import FULL_COMMIT, RELEASE_TAG, RELEASE_VERSION, STABLE_BRANCH
+from oxt.problems import Problem
 from oxt.yamlcheck import At, YamlChecker, type_name
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -133,7 +134,25 @@ def manifest(c: ManifestChecker, data: Any, path: Path) -> Manifest | None:
              for key, check in sections.items()}
     if c.problems or not all(found.values()):
         return None
+    unreferenced_xsa_files(c, found["xen"])
+    if c.problems:
+        return None
     return Manifest(Path(path), c.layer, found["xen"], found["linux"], found["icbinn"])
+
+
+def unreferenced_xsa_files(c: ManifestChecker, xen_: Xen) -> None:
+    """Every file in the XSA directory belongs to a queued XSA: a stray one is a leftover
+    (a file copied by hand, an entry edited out) that no recipe applies."""
+    root = c.layer / XEN_XSA_DIR
+    if not root.is_dir():
+        return
+    queued = {f for t in xen_.tracks for x in t.xsa for f in x.patches}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(root).as_posix()
+        if rel not in queued and c.exists(path):
+            shown = f"meta-openxt/{XEN_XSA_DIR}/{rel}"
+            c.problems.append(Problem(shown, "not in any track's XSA queue (no recipe applies it)",
+                                      "queue it for its track (oxt xsa add N FILE) or delete it (git rm)"))
 
 
 def xen(c: ManifestChecker, node: Any, at: At) -> Xen | None:

@@ -9,7 +9,8 @@ API (used by ``oxt render`` and by ``oxt bump xen`` / ``oxt xsa``)::
                                              # instead of the one on disk (e.g. edited by bump)
     plan.changed                             # False when the tree already matches
     print(plan.diff())                       # unified diff, tree -> rendered
-    apply_plan(plan)                         # write/delete exactly what the plan lists
+    apply_plan(plan)                         # write/delete exactly what the plan lists (journaled)
+    stage(plan, tx)                          # or add it to a larger oxt.journal.Transaction
 
 How the renderer owns files: every file it writes starts with the one-line
 :data:`HEADER_PREFIX` header. A file with that header that the manifest no
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from oxt.errors import ConfigError, OxtUserError
-from oxt.fsutil import atomic_write
+from oxt.journal import Transaction
 from oxt.manifest import (
     ICBINN_DIR,
     ICBINN_RECIPES,
@@ -340,14 +341,23 @@ def plan_render(checkout: Checkout, manifest: Manifest | None = None) -> Plan:
     return plan
 
 
-def apply_plan(plan: Plan) -> None:
-    """Write the plan: every file atomically, then remove stale generated files."""
+def stage(plan: Plan, tx: Transaction) -> None:
+    """Add the plan's writes and deletions to a journaled transaction (:mod:`oxt.journal`)."""
     for path, text in sorted(plan.created.items()):
-        atomic_write(plan.layer / path, text)
+        tx.write(plan.layer / path, text)
     for path, (_, text) in sorted(plan.updated.items()):
-        atomic_write(plan.layer / path, text)
+        tx.write(plan.layer / path, text)
     for path in sorted(plan.deleted):
-        (plan.layer / path).unlink(missing_ok=True)
+        tx.delete(plan.layer / path)
+
+
+def apply_plan(plan: Plan) -> None:
+    """Write the plan, all or nothing: created and updated files, stale generated files removed."""
+    if not plan.changed:
+        return
+    tx = Transaction(plan.layer.parent)  # the layer sits at the checkout's root
+    stage(plan, tx)
+    tx.apply()
 
 
 def render(checkout: Checkout, manifest: Manifest | None = None) -> Plan:

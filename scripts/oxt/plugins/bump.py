@@ -60,7 +60,8 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--download-dir", type=Path, metavar="DIR",
                         help=f"tarball download cache (default {default_download_dir()}; env OXT_XEN_DOWNLOADS)")
     parser.add_argument("--require-signature", action="store_true",
-                        help="fail unless the tarball's .sig verifies with gpg against the Xen.org key")
+                        help="fail unless the target is signed by the Xen.org key and gpg verifies it: the RELEASE "
+                             "tag (git mode: `git verify-tag`; a branch tip is unsigned) or the tarball's .sig")
     parser.add_argument("--gpg-home", type=Path, metavar="DIR", help="gpg home holding the Xen.org key")
 
 

@@ -7,7 +7,7 @@ One job per module:
 
 - :mod:`.versions`  RELEASE-X.Y.Z tag names and version ordering
 - :mod:`.upstream`  ``git ls-remote``: branches and (peeled) tags of a remote
-- :mod:`.cache`     the cached shallow repository and what it answers (describe, log, md5)
+- :mod:`.cache`     the cached shallow repository (one per remote, locked, repaired) and what it answers
 - :mod:`.fetch`     range fetches into the cache (shallow-exclude, deepening)
 - :mod:`.context`   the upstream of one command: refs + cache, the commit and release a track pins,
                     the commit a ref names and the range fetched for it
@@ -17,6 +17,7 @@ One job per module:
 - :mod:`.xsa_index` XSA numbers and backport trailers in commit messages
 - :mod:`.patches`   validating and naming XSA patch files
 - :mod:`.decide`    merged / not merged / unsure per queued XSA
+- :mod:`.gpg`       Xen.org signatures checked with gpg: tarball .sig, RELEASE tags (git verify-tag)
 - :mod:`.tarball`   release tarball download, sha256, gpg signature
 - :mod:`.plan`      one track's bump: target resolution, fetch, XSA decisions (writes nothing)
 - :mod:`.bump`      the whole `bump xen`: select, plan, then write and commit
@@ -25,7 +26,7 @@ One job per module:
 - :mod:`.commit`    the one git commit in this repository
 
 The tracks themselves are :class:`oxt.manifest.XenTrack`; writes go through
-:class:`oxt.manifest_edit.ManifestDocument` and :mod:`oxt.changeset`.
+:class:`oxt.manifest_edit.ManifestDocument` and :mod:`oxt.changeset` (journaled: :mod:`oxt.journal`).
 
 The patch series as bitbake applies it (`oxt xen`):
 

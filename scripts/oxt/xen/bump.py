@@ -24,7 +24,7 @@ from oxt import changeset
 from oxt.manifest_edit import ManifestDocument
 from oxt.repo import Checkout
 from oxt.xen import summary, tracks
-from oxt.xen.commit import ensure_clean, make_commit, message_for
+from oxt.xen.commit import ensure_clean, message_for
 from oxt.xen.context import FetchedRange, UpstreamContext
 from oxt.xen.metavirt import meta_virt_reader
 from oxt.xen.plan import BumpOptions, TrackPlan, plan_track
@@ -70,10 +70,10 @@ def bump(checkout: Checkout, request: BumpRequest) -> dict:
     stopped = [line for p in changed if p.series and not p.series.allowed for line in p.series.stop_lines(p.branch)]
     commit = None
     if changed and not request.dry_run and not stopped:
-        rendered = changeset.write(changes)
+        # with --commit, the commit is the last step of the same journaled operation
+        changeset.write(changes, commit_message=message_for(plans) if repo is not None else None)
         if repo is not None:
-            touched = changeset.touched_paths(checkout) + removed + rendered
-            commit = make_commit(repo, checkout.root, touched, message_for(plans))
+            commit = repo.head.commit.hexsha
     return summary.to_data(plans, dry_run=request.dry_run, commit=commit, stopped=stopped)
 
 

@@ -49,6 +49,8 @@ def message_for(plans: list[TrackPlan]) -> str:
     for p in changed:
         body.append(f"{p.branch} ({p.mode}): {p.old.label} -> {p.new.label}")
         body.append(f"  {p.old.commit or '(new track)'}..{p.new.commit}")
+        if p.mode == "git" and p.new.signature:
+            body.append(f"  signature: {p.new.signature}")
         if p.new.sha256:
             body.append(f"  tarball {p.new.url}")
             body.append(f"  sha256 {p.new.sha256} (signature {p.new.signature or 'unchanged'})")
@@ -100,10 +102,3 @@ def ensure_clean(root: Path, paths: list[Path]) -> git.Repo:
         raise GitError(f"--commit: the tree has uncommitted changes ({names}); commit or stash them first "
                        "so the bump commit holds only the bump")
     return repo
-
-
-def make_commit(repo: git.Repo, root: Path, touched: list[Path], message: str) -> str:
-    rel = [str(Path(p).relative_to(root)) for p in touched]
-    repo.git.add("-A", "--", *rel)
-    repo.git.commit("-q", "-m", message, "--", *rel)
-    return repo.head.commit.hexsha

@@ -6,6 +6,7 @@ help texts, and `oxt --help` or `oxt render` should not pay for GitPython.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -35,9 +36,12 @@ def _cache_path(env_var: str, name: str) -> Path:
     return Path(base) / "oxt" / name
 
 
-def default_cache_dir() -> Path:
-    """The shallow upstream xen.git cache of `bump` and `xsa`."""
-    return _cache_path("OXT_XEN_CACHE", "xen.git")
+def default_cache_dir(remote: str | None = None) -> Path:
+    """The shallow upstream xen.git cache of `bump` and `xsa`: one per remote (a cache
+    belongs to the remote it was made from), ``xen.git`` for the default remote."""
+    if remote is None or remote == DEFAULT_REMOTE or os.environ.get("OXT_XEN_CACHE"):
+        return _cache_path("OXT_XEN_CACHE", "xen.git")
+    return _cache_path("OXT_XEN_CACHE", f"xen-{hashlib.sha256(remote.encode()).hexdigest()[:12]}.git")
 
 
 def default_download_dir() -> Path:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import fcntl
 import fnmatch
 import hashlib
 import json
@@ -56,6 +55,7 @@ from pathlib import Path, PurePosixPath
 
 from oxt.errors import OxtUserError
 from oxt.fsutil import ShortRead, atomic_write, atomic_write_stream
+from oxt.locking import HeldLock
 from oxt.xen.defaults import DEFAULT_FEED, XEN_SIGNING_KEY, default_xsa_cache_dir
 from oxt.xen.progress import DownloadProgress, _Line
 from oxt.xen.tarball import sha256_of
@@ -379,21 +379,22 @@ class _Downloads:
         self.requests = 0  # HTTP requests made (benchmarks, tests)
         self.state: dict[str, dict] = {}
         self.lock = threading.Lock()
-        self._lock_fh = None
+        self._held: HeldLock | None = None
 
     def open(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(self.dir / ".lock", "w")
-        fcntl.flock(self._lock_fh, fcntl.LOCK_EX)  # one oxt per feed cache at a time
+        # one oxt per feed cache at a time; the cache's lock rules (oxt.locking: close, never LOCK_UN)
+        self._held = HeldLock(self.dir / ".lock", what=f"the advisory cache {self.dir}").__enter__()
         try:
             self.state = json.loads((self.dir / "state.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             self.state = {}  # only a cache: start over
 
     def close(self) -> None:
-        atomic_write(self.dir / "state.json", json.dumps(self.state, indent=1, sort_keys=True))
-        fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-        self._lock_fh.close()
+        try:
+            atomic_write(self.dir / "state.json", json.dumps(self.state, indent=1, sort_keys=True))
+        finally:
+            self._held.__exit__(None, None, None)
 
     def url(self, name: str) -> str:
         return urllib.parse.urljoin(self.base, name)

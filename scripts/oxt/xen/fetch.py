@@ -13,11 +13,18 @@ to the tip. A second run with nothing new upstream fetches nothing.
 
 Branch tips are fetched into ``refs/oxt-tmp/`` and moved into ``refs/oxt/``
 only after the whole fetch succeeded, so an interrupted fetch never leaves a
-half-updated tip (see :mod:`.cache` for the repair on the next open).
+half-updated tip; the marker file ``oxt-fetching`` exists from the first
+fetch of a range to that move, so the next open knows to check the cache (see
+:mod:`.cache`). A failure git blames on the cache's own objects ("could not
+read <sha>", "bad object") is :class:`CacheDamaged`, which the cache answers
+by rebuilding itself, and so is any failure after which ``git fsck`` finds the
+cache broken; anything else is a :class:`FetchError` naming the remote.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from typing import TYPE_CHECKING
 
 import git
@@ -30,12 +37,22 @@ if TYPE_CHECKING:
     from oxt.xen.cache import UpstreamCache
 
 REMOTE = "upstream"
+FETCHING = "oxt-fetching"  # marker file in the cache while a range fetch is under way
+# git's words when the *local* repository is at fault, not the remote or the network
+_LOCAL_DAMAGE = re.compile(
+    r"(could not read|bad object|unable to read|missing (?:blob|tree|commit|tag)) [0-9a-f]{7,40}"
+    r"|did not send all necessary objects|unresolved deltas left after unpacking|object file \S+ is empty"
+    r"|is corrupt", re.IGNORECASE)
 MAX_DEEPEN_ROUNDS = 12  # 64 << 12 commits: beyond any stable branch
 FIRST_DEPTH = 64
 
 
 class FetchError(GitError):
     """A fetch from the upstream remote failed (network, interrupted, refused)."""
+
+
+class CacheDamaged(Exception):
+    """git failed because of the cache's own objects (internal: the cache rebuilds itself)."""
 
 
 class RangeFetch:
@@ -53,6 +70,8 @@ class RangeFetch:
         targets = [t for t in [*need, base_commit] if t]
         if self._satisfied(branch_tip, tags, targets):
             return
+        marker = self.cache.path / FETCHING
+        marker.write_text(f"{os.getpid()}\n")
         tag_specs = [_tag_spec(t) for t in tags]
         if base_tag and base_commit == branch_tip:
             # the tip is the release itself (e.g. right after X.Y.Z): nothing after the tag to
@@ -66,6 +85,7 @@ class RangeFetch:
         repo = self.cache.repo
         repo.git.update_ref(f"refs/oxt/heads/{self.branch}", self.tmp_ref)
         repo.git.update_ref("-d", self.tmp_ref)
+        marker.unlink(missing_ok=True)
 
     def _fetch_after(self, base_tag: str, tag_specs: list[str]) -> None:
         try:
@@ -95,6 +115,11 @@ class RangeFetch:
         try:
             cache.repo.remote(REMOTE).fetch(refspecs, progress=progress, no_tags=False, **opts)
         except git.GitCommandError as err:
+            damage = _LOCAL_DAMAGE.search(err.stderr or "")
+            if damage:
+                raise CacheDamaged(damage.group(0)) from None
+            if not cache.healthy():  # whatever git said, the cache's own objects are broken
+                raise CacheDamaged(f"git fsck finds it broken after: {git_reason(err.stderr)}") from None
             raise FetchError(
                 f"fetch from {cache.url} failed ({label}): {git_reason(err.stderr)}; "
                 f"the cache {cache.path} is left consistent — rerun when the remote is reachable"

@@ -7,20 +7,35 @@ from ``--meta-virt`` (a checkout, a clone, or a git URL; env
 repository path of ``kas/openxt.yml``), or fetched at the commit
 ``kas/openxt.lock.yml`` pins into a shallow cache
 (``~/.cache/oxt/meta-virtualization.git``, env ``OXT_LAYER_CACHE``).
+
+The layer cache follows the Xen cache's rules (:mod:`oxt.xen.cache`): it is
+locked while oxt writes it and every git command writing it holds the lock
+(:mod:`oxt.locking`: a killed oxt's ``git fetch`` keeps it until it ends); it
+is made beside its path and renamed into place; git's lock and temporary
+files a killed fetch left are removed before the next fetch; after an
+interrupted fetch (its ``oxt-fetching`` marker is still there) or a failed one,
+``git fsck --connectivity-only`` checks the cache, and a cache git cannot read
+or whose objects are damaged is rebuilt -- it is only a cache. A directory
+there that is not a git repository is refused.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from oxt.errors import OxtUserError
+from oxt.locking import HeldLock
 
 META_VIRT = "meta-virtualization"
 META_VIRT_FILES = "recipes-extended/xen/files"
+FETCHING = "oxt-fetching"  # in the layer cache while a fetch runs
 
 
 class SeriesInputError(OxtUserError):
@@ -117,26 +132,98 @@ def _fetch_layer(url: str, commit: str, branch: str | None, cache_dir: Path | No
     from oxt.xen.defaults import default_layer_cache_dir
 
     cache = Path(cache_dir) if cache_dir else default_layer_cache_dir()
-    if not (cache / "HEAD").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["git", "init", "-q", "--bare", str(cache)], check=True)
-    have = subprocess.run(["git", "-C", str(cache), "cat-file", "-e", f"{commit}^{{commit}}"],
-                          capture_output=True, check=False).returncode == 0
-    if have:
+    if _has_commit(cache, commit):  # already there: objects are never taken away, no lock needed
         return cache
+    with HeldLock(cache.parent / f".{cache.name}.lock", what=f"the layer cache {cache}") as lock:
+        _prepare_layer_cache(cache, lock.fd)
+        last = ""
+        for attempt in range(2):
+            (cache / FETCHING).write_text(f"{os.getpid()}\n")
+            last = _fetch_commit(cache, url, commit, branch, lock.fd, progress)
+            if not last:
+                (cache / FETCHING).unlink()
+                return cache
+            if attempt or _healthy(cache, lock.fd):
+                break
+            # git failed on the cache's own objects, not on the remote: start it over, fetch again
+            print(f"oxt: layer cache {cache} is damaged ({last}); rebuilding it", file=sys.stderr)
+            _rebuild_layer_cache(cache, lock.fd)
+    raise SeriesInputError(f"cannot fetch {META_VIRT} {commit[:12]} from {url} ({last}); "
+                           "pass --meta-virt DIR with a local checkout")
+
+
+def _git(cache: Path, fd: int, *args: str) -> subprocess.CompletedProcess:
+    """git in the layer cache, holding its lock (*fd*) for as long as it runs."""
+    return subprocess.run(["git", "-C", str(cache), *args], capture_output=True, text=True, check=False,
+                          pass_fds=(fd,))
+
+
+def _has_commit(cache: Path, commit: str) -> bool:
+    return (cache / "HEAD").is_file() and subprocess.run(
+        ["git", "-C", str(cache), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True,
+        check=False).returncode == 0
+
+
+def _fetch_commit(cache: Path, url: str, commit: str, branch: str | None, fd: int, progress) -> str:
+    """Fetch *commit* into the cache; '' when it is there, else git's last word."""
     if progress:
         progress(f"fetching {META_VIRT} {commit[:12]} from {url}")
     attempts = [["fetch", "-q", "--depth=1", url, commit]]
     if branch:
         attempts.append(["fetch", "-q", "--depth=500", url, f"+refs/heads/{branch}:refs/oxt/{branch}"])
-    last = ""
+    last = "commit not found"
     for args in attempts:
-        proc = subprocess.run(["git", "-C", str(cache), *args], capture_output=True, text=True, check=False)
-        ok = subprocess.run(["git", "-C", str(cache), "cat-file", "-e", f"{commit}^{{commit}}"],
-                            capture_output=True, check=False).returncode == 0
-        if ok:
-            return cache
-        last = (proc.stderr or "").strip().splitlines()[-1:] or ["commit not found"]
-        last = last[0]
-    raise SeriesInputError(f"cannot fetch {META_VIRT} {commit[:12]} from {url} ({last}); "
-                           "pass --meta-virt DIR with a local checkout")
+        proc = _git(cache, fd, *args)
+        if _has_commit(cache, commit):
+            return ""
+        last = ((proc.stderr or "").strip().splitlines() or ["commit not found"])[-1]
+    return last
+
+
+def _prepare_layer_cache(cache: Path, fd: int) -> None:
+    """Under the lock: a new cache if there is none, else what a killed run left removed."""
+    for leftover in cache.parent.glob(f".{cache.name}.new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    if cache.exists() and not cache.is_dir():
+        raise SeriesInputError(f"layer cache {cache}: is a file, not a directory; set OXT_LAYER_CACHE "
+                               "to a directory of its own")
+    if not (cache / "HEAD").is_file():
+        if cache.is_dir() and any(cache.iterdir()):
+            raise SeriesInputError(f"layer cache {cache}: exists and is not a git repository; oxt will not "
+                                   "write into it — set OXT_LAYER_CACHE to a directory of its own")
+        _init_layer_cache(cache, fd)
+        return
+    # we hold the lock: any git lock or temporary file is a killed fetch's
+    for name in ("shallow.lock", "packed-refs.lock", "config.lock", "HEAD.lock"):
+        (cache / name).unlink(missing_ok=True)
+    for stale in [*(cache / "refs").rglob("*.lock"), *(cache / "objects" / "pack").glob("tmp_*")]:
+        stale.unlink(missing_ok=True)
+    if _git(cache, fd, "rev-parse", "--git-dir").returncode != 0:
+        print(f"oxt: layer cache {cache} is unreadable; rebuilding it", file=sys.stderr)
+        _rebuild_layer_cache(cache, fd)
+    elif (cache / FETCHING).exists():
+        print(f"oxt: the last fetch into the layer cache {cache} was interrupted; checking it", file=sys.stderr)
+        if not _healthy(cache, fd):
+            print(f"oxt: layer cache {cache} is damaged; rebuilding it", file=sys.stderr)
+            _rebuild_layer_cache(cache, fd)
+
+
+def _healthy(cache: Path, fd: int) -> bool:
+    return _git(cache, fd, "fsck", "--connectivity-only", "--no-dangling", "--no-progress").returncode == 0
+
+
+def _init_layer_cache(cache: Path, fd: int) -> None:
+    """Made beside and renamed into place: a kill never leaves half a cache."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix=f".{cache.name}.new-", dir=cache.parent))
+    subprocess.run(["git", "init", "-q", "--bare", str(new)], check=True, capture_output=True, pass_fds=(fd,))
+    if cache.is_dir():
+        cache.rmdir()  # empty (anything else was refused)
+    os.rename(new, cache)
+
+
+def _rebuild_layer_cache(cache: Path, fd: int) -> None:
+    aside = cache.with_name(f".{cache.name}.new-old-{os.getpid()}")
+    os.rename(cache, aside)  # one step: a kill leaves the old cache or none
+    shutil.rmtree(aside, ignore_errors=True)
+    _init_layer_cache(cache, fd)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from oxt.errors import ConfigError, OxtUserError
 from oxt.manifest import GIT, TARBALL, XenTrack
 from oxt.xen import decide as dec
+from oxt.xen import gpg
 from oxt.xen.context import UpstreamContext
 from oxt.xen.refs import Ref, parse_ref
 from oxt.xen.tarball import DEFAULT_URL, fetch_release
@@ -124,6 +125,8 @@ def plan_track(track: XenTrack, *, new_track: bool, upstream: UpstreamContext, x
     _check_direction(plan, upstream, options.allow_downgrade)
     if mode == TARBALL:
         _tarball(plan, track, version, options)
+    else:
+        new.signature = _tag_signature(plan, upstream, options)
     _decide_queue(plan, upstream, base, xsa_dir, options.index_since_base)
     plan.new_track = _new_track(plan, track, mode, upstream)
     return plan
@@ -184,6 +187,23 @@ def _tarball(plan: TrackPlan, track: XenTrack, version: Version | None, options:
     new.version, new.url, new.sha256, new.signature = ver, tb.url, tb.sha256, tb.signature
     if not tb.signature.startswith("verified"):
         plan.warnings.append(f"signature of {Path(tb.url).name} {tb.signature}")
+
+
+def _tag_signature(plan: TrackPlan, upstream: UpstreamContext, options: BumpOptions) -> str:
+    """Git mode: what the target's signature says -- a RELEASE tag's, checked with `git verify-tag`
+    against the pinned Xen.org key; a branch tip or commit has none."""
+    new = plan.new
+    tag, distance, _ = describe_parts(new.describe) if new.describe else (None, 1, None)
+    if tag is None or distance:
+        state = gpg.BRANCH_TIP if options.to == "tip" else gpg.COMMIT
+    else:
+        state = str(gpg.verify_tag(upstream.cache.path, tag, key=gpg.XEN_SIGNING_KEY, gpg_home=options.gpg_home))
+    if options.require_signature and not state.startswith(gpg.VERIFIED):
+        raise gpg.SignatureError(
+            f"--require-signature: track {plan.branch}: the target {new.label} is {state}; bump to a release "
+            f"signed by Xen.org (--to X.Y.Z) with its key {gpg.XEN_SIGNING_KEY} in the gpg keyring "
+            "(gpg --recv-keys, or --gpg-home DIR)")
+    return state
 
 
 def _decide_queue(plan: TrackPlan, upstream: UpstreamContext, base: Version | None, xsa_dir: Path,

@@ -80,6 +80,9 @@ def to_text(data: dict) -> str:
                      str(len(t["upstream_commits"])), str(len(dropped)), str(len(kept))])
     out += table(rows)
     for t in data["tracks"]:
+        if t["new"].get("signature") and t["mode"] == "git":
+            out.append(f"{t['track']}: signature: {t['new']['signature']}")
+    for t in data["tracks"]:
         if not t["xsas"]:
             continue
         out.append("")
@@ -157,6 +160,8 @@ def to_markdown(data: dict) -> str:
         out.append("")
         new = t["new"]
         out.append(f"- mode: {t['mode']}; commit `{new['commit']}`")
+        if t["mode"] == "git" and new.get("signature"):
+            out.append(f"- signature: {new['signature']}")
         if new.get("sha256"):
             out.append(f"- tarball: {new['url']} (sha256 `{new['sha256']}`, signature {new.get('signature')})")
         out.append("")

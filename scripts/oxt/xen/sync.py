@@ -146,7 +146,7 @@ def _queued_entries(sp: sp_.SyncPlan, feed: Feed, manifest: Manifest):
 
 
 def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
-    from oxt.xen.commit import ensure_clean, make_commit
+    from oxt.xen.commit import ensure_clean
     from oxt.xen.context import UpstreamContext
     from oxt.xen.queue import plan_queue
     from oxt.xen.sync_check import SyncUpstream
@@ -175,10 +175,10 @@ def run(checkout: Checkout, options: SyncOptions) -> SyncResult:
         sha = None
         if additions and not options.dry_run:
             changes = plan_queue(checkout, doc, manifest, additions)  # validated before any write
-            rendered = changeset.write(changes)
+            # with --commit, the commit is the last step of the same journaled operation
+            changeset.write(changes, commit_message=commit_message(sp) if repo is not None else None)
             if repo is not None:
-                touched = changeset.touched_paths(checkout) + list(changes.add) + list(changes.remove) + rendered
-                sha = make_commit(repo, checkout.root, touched, commit_message(sp))
+                sha = repo.head.commit.hexsha
         return _finish(sp, feed, options, sha)
 
 

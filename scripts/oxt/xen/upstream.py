@@ -7,6 +7,9 @@ their commit.
 
 from __future__ import annotations
 
+import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 
 import git
@@ -58,14 +61,19 @@ def _branch_key(name: str):
 
 
 def ls_remote(url: str) -> RemoteRefs:
-    """Branches and tags of *url*; GitError when it cannot be reached."""
+    """Branches and tags of *url*; GitError when it cannot be reached or is not a git repository."""
     try:
         out = git.cmd.Git().ls_remote("--heads", "--tags", url)
     except git.GitCommandError as err:
         raise GitError(
-            f"cannot list refs of remote {url}: {git_reason(err.stderr)}; "
+            f"cannot list refs of remote {url}: {git_reason(err.stderr)}{_html_hint(url)}; "
             "check the URL and the network, or pass --remote URL"
         ) from None
+    if not out.strip():
+        # git takes an HTML page served with status 200 (a proxy's or a captive portal's) for an
+        # empty "dumb" repository: no error, no refs
+        raise GitError(f"remote {url} lists no branches or tags{_html_hint(url) or ''}; it is not xen.git — "
+                       "check the URL (and any proxy or network login), or pass --remote URL")
     heads: dict[str, str] = {}
     tags: dict[str, str] = {}
     peeled: dict[str, str] = {}
@@ -82,6 +90,25 @@ def ls_remote(url: str) -> RemoteRefs:
     annotated = frozenset(peeled)
     tags.update(peeled)
     return RemoteRefs(url=url, heads=heads, tags=tags, annotated=annotated)
+
+
+def _html_hint(url: str) -> str:
+    """For an http(s) remote that answers with a web page instead of git: say so, with the page title."""
+    if not url.startswith(("http://", "https://")):
+        return ""
+    probe = url.rstrip("/") + "/info/refs?service=git-upload-pack"
+    try:
+        resp = urllib.request.urlopen(probe, timeout=10)  # noqa: S310 - the user's remote
+        status, ctype, body = resp.status, resp.headers.get("Content-Type", ""), resp.read(65536)
+    except urllib.error.HTTPError as err:
+        status, ctype, body = err.code, err.headers.get("Content-Type", ""), err.read(65536)
+    except (urllib.error.URLError, OSError, ValueError):
+        return ""
+    if "html" not in ctype.lower() and not body.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return ""
+    title = re.search(rb"<title[^>]*>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+    named = f", titled {' '.join(title.group(1).decode(errors='replace').split())!r}" if title else ""
+    return f" (the server answered with an HTML page, HTTP {status}{named}, not git)"
 
 
 def git_reason(text: str | None) -> str:
