@@ -69,11 +69,12 @@ def check(stack: Stack, plan) -> list[Problem]:
     now = current_inputs(stack)
     problems = []
     wanted = set()
-    for vm in plan.vms:
-        path = mask_file(stack, vm.name)
+    # every multiconfig bitbake parses includes its file, built in this composition or not
+    for mc in sorted(set(plan.bbmulticonfig) | {vm.name for vm in plan.vms}):
+        path = mask_file(stack, mc)
         if path is not None:  # a missing multiconfig file is the vms check's problem
             wanted.add(path)
-            problems += check_file(stack, vm.name, path, now)
+            problems += check_file(stack, mc, path, now)
     for path in generated_files(stack):
         if path not in wanted:
             problems.append(Problem(stack.rel(path), "is the parse mask of a multiconfig the build no longer has",

@@ -61,12 +61,14 @@ def verify_build(build: buildconf.BuildDir, graph: Path, pins: list[RepoPin], ou
                                 "it cannot show a recipe they hide",
                                 "make it again with kas/nomask.yml added to the kas files"))
     by_url = {_norm_url(p.url): p for p in pins}
+    by_name = {p.name: p for p in pins}
     seen: set[tuple[str, str]] = set()
     for layer in build.layers:
         if set(layer.collections) & ours:
             continue
         co = layer.checkout
-        pin = by_url.get(_norm_url(co.origin)) if co else None
+        # kas checks repo NAME out into <work dir>/NAME; its origin may be a mirror
+        pin = (by_url.get(_norm_url(co.origin)) or by_name.get(co.top.name)) if co else None
         if pin is None:
             problems.append(Problem(where, f"its layer {layer.path} is no checkout of a repository "
                                     f"kas/{MAIN_KAS_FILE} names (origin {co.origin if co else 'none'})",
