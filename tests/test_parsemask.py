@@ -72,6 +72,40 @@ def test_taskgraph_refuses_what_is_no_graph(tmp_path):
         taskgraph.read(tmp_path / "empty.dot")
 
 
+def _dot(path, nodes, edges):
+    lines = ["digraph depends {"]
+    lines += [f'"mc:a:{n}" [label="mc:a:{n.split(".")[0]} {n.split(".")[1]}\\n:1-r0\\nmc:a:/l/{n.split(".")[0]}.bb"]'
+              for n in nodes]
+    lines += [f'"mc:a:{x}" -> "mc:a:{y}"' for x, y in edges]
+    path.write_text("\n".join([*lines, "}"]) + "\n")
+    return path
+
+
+def test_compare_tells_the_same_graph_from_a_different_one(tmp_path, checkout):
+    nodes = ["img.do_build", "z.do_build", "z.do_compile"]
+    edges = [("img.do_build", "z.do_build"), ("z.do_build", "z.do_compile")]
+    unmasked = _dot(tmp_path / "u.dot", nodes, edges)
+    same = _dot(tmp_path / "m.dot", list(reversed(nodes)), list(reversed(edges)))
+    rc, out, err = run_oxt(checkout, "parsemask", "--compare", str(unmasked), str(same))
+    assert rc == 0, err
+    assert "tasks: 3 in" in out and "only in the first: 0, only in the second: 0" in out
+    assert "edges: 2 and 2; only in the first: 0, only in the second: 0" in out
+
+    lost = _dot(tmp_path / "lost.dot", nodes[:2], edges[:1])
+    rc, out, err = run_oxt(checkout, "parsemask", "--compare", str(unmasked), str(lost))
+    assert rc == 2
+    assert "only in the first: 1, only in the second: 0" in out
+    assert "only in the first: a:z:do_compile" in err and "regenerate the masks" in err
+
+    rewired = _dot(tmp_path / "rewired.dot", nodes, [edges[0], ("img.do_build", "z.do_compile")])
+    rc, out, err = run_oxt(checkout, "parsemask", "--compare", str(unmasked), str(rewired))
+    assert rc == 2 and "edges: 2 and 2; only in the first: 1, only in the second: 1" in out
+    assert "(in their edges only)" in err
+
+    rc, out, err = run_oxt(checkout, "parsemask", "--compare", str(unmasked))
+    assert rc == 2 and "--compare takes two task graphs" in err
+
+
 # -- bitbake's rules, as the mask uses them -----------------------------------------------
 
 @pytest.mark.parametrize("append_name, recipe, expected", [
@@ -169,7 +203,7 @@ def test_include_is_deterministic_and_records_its_inputs(area, checkout):
     assert "#   openxt-dom0-image:do_build" in text
     assert str(area.work) not in text and str(checkout) not in text  # no machine-specific path
     assert inputs.Inputs.parse(text) is not None
-    assert 'INHERIT += "openxt-parsemask"' in text
+    assert 'INHERIT += "openxt_parsemask"' in text
     assert 'BBFILE_PATTERN_IGNORE_EMPTY_meta-python = "1"' in text     # a layer with nothing kept: no warning
     rc, out, err = run_oxt(checkout, "check")
     assert rc == 0, err

@@ -117,7 +117,7 @@ def _var(name: str, alternatives: list[str]) -> list[str]:
 
 def render(mask: McMask, header: list[str]) -> str:
     """The include: ``header`` (comment lines), a content digest that shows hand edits, the masks."""
-    lines = ['INHERIT += "openxt-parsemask"']
+    lines = ['INHERIT += "openxt_parsemask"']
     for m in mask.layers:
         c = m.collection
         lines += ["", f"# {os.path.basename(m.layer.path)} ({c}): {m.kept} of {m.total} recipe files parse here"]

@@ -7,8 +7,10 @@ bitbake 2.8 (``cooker.generateDotGraphFiles``) writes one node line per task,
 whose label ends with the task's recipe file (with its multiconfig and
 ``virtual:<class>:`` prefixes: native, nativesdk and ``multilib:lib32`` variants
 come from the plain .bb file), and one line per dependency, ``"a" -> "b"``.
-Only the node lines matter here, and the roots (tasks nothing depends on:
-what ``bitbake -g`` was asked for) are kept to say which targets a mask covers.
+The node lines give the recipe files; the roots (tasks nothing depends on:
+what ``bitbake -g`` was asked for) say which targets a mask covers; the edges
+let ``oxt parsemask --compare`` show that a masked build resolves the very same
+graph as an unmasked one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from oxt.errors import ConfigError
 
 DEFAULT_MC = "default"
 _NODE = re.compile(r'^"([^"]+)" \[label="([^"]*)"\]$')
-_EDGE = re.compile(r'^"[^"]+" -> "([^"]+)"$')
+_EDGE = re.compile(r'^"([^"]+)" -> "([^"]+)"$')
 
 
 @dataclass
@@ -33,10 +35,37 @@ class TaskGraph:
     files: dict[str, set[str]] = field(default_factory=dict)  # mc -> recipe files (normalised paths)
     tasks: dict[str, set[str]] = field(default_factory=dict)  # mc -> "pn:do_task"
     roots: dict[str, set[str]] = field(default_factory=dict)  # mc -> "pn:do_task" nothing depends on
+    edges: set[tuple[str, str]] = field(default_factory=set)  # (task, task it depends on), as node names
 
     @property
     def multiconfigs(self) -> list[str]:
         return sorted(self.files)
+
+    def task_list(self) -> set[str]:
+        """Every task as ``mc:pn:do_task`` (the default configuration as ``default``)."""
+        return {f"{mc}:{task}" for mc, tasks in self.tasks.items() for task in tasks}
+
+
+@dataclass
+class Comparison:
+    """Two task graphs of the same targets: what one has that the other lacks."""
+
+    tasks: tuple[int, int]
+    edges: tuple[int, int]
+    only_first: list[str]  # tasks
+    only_second: list[str]
+    edges_only_first: int
+    edges_only_second: int
+
+    @property
+    def same(self) -> bool:
+        return not (self.only_first or self.only_second or self.edges_only_first or self.edges_only_second)
+
+
+def compare(first: TaskGraph, second: TaskGraph) -> Comparison:
+    a, b = first.task_list(), second.task_list()
+    return Comparison((len(a), len(b)), (len(first.edges), len(second.edges)), sorted(a - b), sorted(b - a),
+                      len(first.edges - second.edges), len(second.edges - first.edges))
 
 
 def split_task(node: str) -> tuple[str, str]:
@@ -76,7 +105,8 @@ def read(path: Path) -> TaskGraph:
             line = line.rstrip("\n")
             edge = _EDGE.match(line)
             if edge:
-                depended.add(edge.group(1))
+                depended.add(edge.group(2))
+                graph.edges.add((edge.group(1), edge.group(2)))
                 continue
             node = _NODE.match(line)
             if not node:

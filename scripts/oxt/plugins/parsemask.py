@@ -27,11 +27,16 @@ a copy of our layers that says what this checkout says, no masks, and that
 every VM's image is in it. Each include records the digest of its inputs;
 `oxt check` reports masks whose inputs changed (pins, our recipes and
 dependency lines, the kas files). An image that comes to need a hidden recipe
-stops bitbake early with "Nothing PROVIDES", and openxt-parsemask.bbclass
+stops bitbake early with "Nothing PROVIDES", and openxt_parsemask.bbclass
 names the hidden file and this command.
 
 --check writes nothing: exit 2 and the reason when the committed masks are
 missing, edited or stale, 0 when they match the checkout.
+
+--compare UNMASKED MASKED writes nothing either: it compares two task graphs
+of the same targets, one made with kas/nomask.yml and one with the masks,
+task by task and edge by edge, prints the counts and exits 2 (listing the
+first differing tasks) unless they are the same graph.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ def setup_parser(parser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 2 if the committed masks are missing, edited or stale")
+    parser.add_argument("--compare", action="store_true",
+                        help="write nothing; compare the task lists (and edges) of two graphs, UNMASKED then "
+                             "MASKED: exit 2 unless identical")
 
 
 def _check(checkout) -> int:
@@ -72,9 +80,34 @@ def _check(checkout) -> int:
     return 0
 
 
+def _compare(graphs: list[Path]) -> int:
+    from oxt.errors import ConfigError
+    from oxt.parsemask import generate, taskgraph
+
+    if len(graphs) != 2:
+        raise ConfigError(f"--compare takes two task graphs (unmasked, then masked), got {len(graphs)}; "
+                          "pass their build directories or task-depends.dot files")
+    first, second = (taskgraph.read(generate.graph_path(g)) for g in graphs)
+    diff = taskgraph.compare(first, second)
+    print(f"tasks: {diff.tasks[0]} in {first.path}, {diff.tasks[1]} in {second.path}; "
+          f"only in the first: {len(diff.only_first)}, only in the second: {len(diff.only_second)}")
+    print(f"edges: {diff.edges[0]} and {diff.edges[1]}; only in the first: {diff.edges_only_first}, "
+          f"only in the second: {diff.edges_only_second}")
+    if diff.same:
+        print("oxt parsemask --compare: the same task graph")
+        return 0
+    shown = [f"only in the first: {t}" for t in diff.only_first[:20]]
+    shown += [f"only in the second: {t}" for t in diff.only_second[:20]]
+    raise ConfigError("the task graphs differ:\n  " + "\n  ".join(shown or ["(in their edges only)"])
+                      + "\nwith masks a task graph must equal the unmasked one: regenerate the masks "
+                      "(oxt parsemask --help)")
+
+
 def run(args) -> int:
     from oxt.parsemask import generate
 
+    if args.compare:
+        return _compare(args.graphs)
     checkout = find_checkout(args.root)
     if args.check:
         return _check(checkout)

@@ -10,6 +10,7 @@
 
 addhandler openxt_parsemask_hint
 openxt_parsemask_hint[eventmask] = "bb.event.NoProvider"
+openxt_parsemask_hint[doc] = "Names the parse-mask file that hides a missing provider, and how to regenerate it"
 python openxt_parsemask_hint() {
     import glob
     import os
@@ -42,7 +43,8 @@ python openxt_parsemask_hint() {
         for path in glob.glob(pattern):
             if path.endswith(".bb") and os.path.basename(path)[:-3].split("_")[0] in names and hidden_by.search(path):
                 hidden.add(os.path.normpath(path))
-    regenerate = ("regenerate the masks (`oxt parsemask --help`; `oxt check` tells when they are stale), "
+    regenerate = ("regenerate the masks: `bitbake -g` of the images with kas/nomask.yml added, then "
+                  "`oxt parsemask BUILD_DIR` (see `oxt parsemask --help`; `oxt check` tells when they are stale), "
                   "or add kas/nomask.yml to parse everything")
     if hidden:
         bb.error("mc:%s: '%s' may come from %s, which the parse mask of this multiconfig "
