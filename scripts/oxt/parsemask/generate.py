@@ -103,7 +103,8 @@ class Result:
 
 def _header(mc: str, roots: list[str], digest: inputs.Inputs) -> list[str]:
     return [
-        f"{GENERATED_MARK} from `bitbake -g` task graphs; do not edit.",
+        f"{GENERATED_MARK} from `bitbake -g` task graphs: generated — run `oxt parsemask BUILD_DIR`, "
+        "not by hand.",
         "# Regenerate as `oxt parsemask --help` says when `oxt check` reports it stale.",
         f"# Multiconfig {mc} parses only the upstream recipe files that tasks of",
         *[f"#   {root}" for root in roots],
