@@ -24,9 +24,19 @@ from oxt.parsemask import INCLUDE_LINE, inputs, mask, taskgraph
 PARSEMASK = Path("meta-openxt/conf/multiconfig/parsemask")
 
 
+def switch_masks_on(checkout):
+    """kas/openxt.yml's openxt-parse-mask block as the include line, whatever this checkout's block says."""
+    kas = checkout / "kas" / "openxt.yml"
+    text = re.sub(r"(?m)^(  openxt-parse-mask: \|\n)(?:    .*\n)+", lambda m: f"{m.group(1)}    {INCLUDE_LINE}\n",
+                  kas.read_text())
+    assert INCLUDE_LINE in text
+    kas.write_text(text)
+
+
 @pytest.fixture
 def area(checkout, tmp_path):
     shutil.rmtree(checkout / PARSEMASK, ignore_errors=True)  # start from none, whatever is committed
+    switch_masks_on(checkout)
     return build_area(tmp_path / "area", checkout)
 
 
@@ -361,6 +371,10 @@ def test_check_reports_hand_edits_and_missing_files(generated):
 
 
 def test_nomask_composition_needs_no_masks(checkout):
+    shutil.rmtree(checkout / PARSEMASK, ignore_errors=True)
+    switch_masks_on(checkout)
+    rc, _, err = run_oxt(checkout, "check", "--kas", "kas/openxt.yml")
+    assert rc == 2 and "missing: the kas files switch the parse mask of mc dom0 on" in err
     rc, _, err = run_oxt(checkout, "check", "--kas", "kas/openxt.yml:kas/nomask.yml")
     assert rc == 0, err
     rc, _, err = run_oxt(checkout, "check", "--kas", "kas/openxt.yml:kas/debug.yml")
