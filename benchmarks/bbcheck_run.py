@@ -23,20 +23,29 @@ def cannot_run() -> str | None:
     return None
 
 
-def cold_parse(work: Path, name: str, args: list[str]) -> tuple[float, str]:
+def work_dir(work: Path, name: str) -> Path:
+    # oe-core refuses "+" in TMPDIR/COREBASE, so the work dir gets a plain name
+    return work / re.sub(r"[^A-Za-z0-9_.-]", "-", name)
+
+
+def cold_parse(work: Path, name: str, args: list[str], graph: str | None = None) -> tuple[float, str]:
     """Parse wall time of one `--fresh` harness run, and bitbake's recipe/target counts.
 
-    Exits with the harness's tail when the parse fails: a failed parse has no
-    meaningful time.
+    With ``graph`` (targets) the harness runs `bitbake -g` of them after the
+    parse (not timed here), and it must pass too. Exits with the harness's
+    tail when a step fails: a failed parse has no meaningful time.
     """
-    # oe-core refuses "+" in TMPDIR/COREBASE, so the work dir gets a plain name
-    workdir = work / re.sub(r"[^A-Za-z0-9_.-]", "-", name)
-    cmd = [str(HARNESS), "--fresh", "-p", "-w", str(workdir), *args]
+    workdir = work_dir(work, name)
+    steps = ["-g", "-t", graph] if graph else ["-p"]
+    cmd = [str(HARNESS), "--fresh", *steps, "-w", str(workdir), *args]
     print(f"  running {' '.join(cmd)}", flush=True)
     out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
     match = PARSE_LINE.search(out)
-    if not match or match.group(1) != "PASS":
-        sys.exit(f"{name}: parse did not pass:\n{out[-3000:]}")
+    if not match or match.group(1) != "PASS" or (graph and not re.search(r"^task-graph\s+PASS", out, re.M)):
+        sys.exit(f"{name}: parse{' or task graph' if graph else ''} did not pass:\n{out[-3000:]}")
+    summary = [line.strip() for line in out.splitlines()
+               if re.match(r"^(parse|task-graph)\s+(PASS|FAIL)", line) or "Parsing of" in line]
+    print("\n".join(f"    | {line}" for line in summary), flush=True)
     parsed = PARSED.search(out)
     detail = f"{parsed.group(1)} recipe files, {parsed.group(2)} targets" if parsed else ""
     print(f"    parse {float(match.group(2)):.1f} s ({detail})", flush=True)

@@ -16,7 +16,7 @@ from oxt import __version__
 from oxt.errors import EXIT_USER_ERROR, OxtUserError
 
 # Order here is the order in `oxt --help`.
-PLUGINS = ["check", "render", "bump", "xsa", "xen"]
+PLUGINS = ["check", "render", "parsemask", "bump", "xsa", "xen"]
 
 
 def _load_plugins():

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from oxt.buildplan import BuildPlan
-from oxt.checks import layers, mcdepends, multilib, pins, recipes, repos, vms
+from oxt.checks import layers, mcdepends, multilib, parsemask, pins, recipes, repos, vms
 from oxt.guards import layer_inputs
 from oxt.kasfiles import Composition, compose, discover, parse_spec, rel, validate_file
 from oxt.problems import Problem, ProblemsFound
@@ -37,7 +37,7 @@ COMPOSITION_CHECKS = [repos]
 # layer_inputs runs the guards against images that parse but would not build or
 # boot (oxt.guards: kernel floor, root=, rpcgen input, listeners, dead recipes,
 # the toolchain that compiled the kernel).
-CHECKS = [layers, pins, vms, multilib, mcdepends, recipes, layer_inputs]
+CHECKS = [layers, pins, vms, multilib, mcdepends, recipes, layer_inputs, parsemask]
 
 
 def check_checkout(checkout: Checkout, kas_spec: str | None = None) -> BuildPlan:
