@@ -38,8 +38,8 @@ class ChangeSet:
 
 def touched_paths(checkout: Checkout) -> list[Path]:
     """What a manifest change may write: the manifest, the XSA files, the rendered Xen recipes."""
-    layer = checkout.layer
-    paths = [manifest_path(checkout), layer / XEN_XSA_DIR, layer / XEN_DIR, layer / VERSIONS_INC]
+    root = checkout.root
+    paths = [manifest_path(checkout), root / XEN_XSA_DIR, root / XEN_DIR, root / VERSIONS_INC]
     return [p for i, p in enumerate(paths) if i == 0 or p.exists()]
 
 
@@ -62,12 +62,12 @@ def write(changes: ChangeSet) -> list[Path]:
             atomic_write(dest, data)
         atomic_write(manifest_path(checkout), changes.manifest_text)
         for path in changes.remove:
-            _remove(path, checkout.layer / XEN_XSA_DIR)
+            _remove(path, checkout.root / XEN_XSA_DIR)
         apply_plan(render_plan)
     except BaseException:
         _restore(saved, [r for r in roots if r.is_dir()])
         raise
-    return [checkout.layer / p for p in (*render_plan.created, *render_plan.updated, *render_plan.deleted)]
+    return [checkout.root / p for p in (*render_plan.created, *render_plan.updated, *render_plan.deleted)]
 
 
 def _remove(path: Path, stop: Path) -> None:

@@ -46,9 +46,9 @@ _MD5 = "an md5sum (32 hex digits)"
 class ManifestChecker(YamlChecker):
     """The toolkit plus what manifest values share: pinned commits, layer files, patch queues."""
 
-    def __init__(self, shown: str, layer: Path, exists: Callable[[Path], bool], vms: tuple[str, ...]):
+    def __init__(self, shown: str, root: Path, exists: Callable[[Path], bool], vms: tuple[str, ...]):
         super().__init__(shown)
-        self.layer = layer
+        self.root = root  # the checkout; the file directories are relative to it
         self.exists = exists
         self.vms = vms
 
@@ -62,18 +62,18 @@ class ManifestChecker(YamlChecker):
                            "pin the full lowercase commit (git rev-parse <ref>), never a short id, tag or AUTOREV")
 
     def rel_file(self, value: Any, at: At, base: PurePosixPath, what: str) -> str | None:
-        """A path relative to a layer directory: must stay inside it and exist."""
+        """A path relative to a layer's file directory *base*: must stay inside it and exist."""
         if not isinstance(value, str) or not value.strip():
             self.error(at, f"expected a {what} file name (string), got {type_name(value)}")
             return None
         value = str(value)
         p = PurePosixPath(value)
         if p.is_absolute() or "\\" in value or any(part in ("..", "") for part in value.split("/")) or value.startswith("./"):
-            self.error(at, f"{value!r} must be a plain path inside meta-openxt/{base}/ (no '..', no absolute path)",
+            self.error(at, f"{value!r} must be a plain path inside {base}/ (no '..', no absolute path)",
                        "put the file there and name it relative to that directory")
             return None
-        if not self.exists(self.layer / base / value):
-            self.error(at, f"{what} file {value!r} not found at meta-openxt/{base}/{value}",
+        if not self.exists(self.root / base / value):
+            self.error(at, f"{what} file {value!r} not found at {base}/{value}",
                        "add the file there (git add it) or remove the entry")
             return None
         return value
@@ -129,7 +129,7 @@ def manifest(c: ManifestChecker, data: Any, path: Path) -> Manifest | None:
              for key, check in sections.items()}
     if c.problems or not all(found.values()):
         return None
-    return Manifest(Path(path), c.layer, found["xen"], found["linux"], found["icbinn"])
+    return Manifest(Path(path), c.root, found["xen"], found["linux"], found["icbinn"])
 
 
 def xen(c: ManifestChecker, node: Any, at: At) -> Xen | None:
