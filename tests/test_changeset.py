@@ -60,7 +60,7 @@ def test_a_write_failing_midway_leaves_the_tree_as_it_was(rich, monkeypatch):
 
     def half_render(plan):  # the recipes are being written when the disk fills up
         path, text = next(iter(plan.updated.items()))
-        (plan.layer / path).write_text(text[1][:10])
+        (plan.root / path).write_text(text[1][:10])
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(changeset, "apply_plan", half_render)
