@@ -10,16 +10,11 @@ checkout's `.venv/bin/oxt` is a wrapper adding `--remote file://…`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import git
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
 from fixtures.xen_upstream import (
     OPENXT_BROKEN_AT_TIP,
@@ -34,9 +29,9 @@ from fixtures.xen_upstream import (
     make_checkout,
     pending_patch,
 )
+from fixtures.workflow_runner import Runner, head, install_oxt
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "xen-tracker.yml"
-OXT = Path(sys.executable).parent / "oxt"
 TRACK = "stable-4.6"
 BOT = {
     "GIT_AUTHOR_NAME": "github-actions[bot]",
@@ -55,60 +50,6 @@ def step(job: str, step_id: str) -> dict:
         if s.get("id") == step_id:
             return s
     raise AssertionError(f"xen-tracker.yml: job {job} has no step id {step_id}")
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIM blocks."""
-    out, lines = {}, iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delim = line.split("<<", 1)
-            block = []
-            for body in lines:
-                if body == delim:
-                    break
-                block.append(body)
-            else:
-                raise AssertionError(f"unterminated {name}<<{delim} in GITHUB_OUTPUT")
-            out[name] = "\n".join(block)
-        elif line:
-            name, value = line.split("=", 1)
-            out[name] = value
-    return out
-
-
-class Runner:
-    """Runs workflow step scripts in *checkout* the way the Actions runner does."""
-
-    def __init__(self, checkout: Path, tmp: Path):
-        self.checkout = checkout
-        self.tmp = tmp
-
-    def run(self, script: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict, str]:
-        temp = self.tmp / "runner-temp"
-        temp.mkdir(exist_ok=True)
-        output = self.tmp / "github_output"
-        summary = self.tmp / "step_summary"
-        output.write_text("")
-        summary.write_text("")
-        script_file = self.tmp / "step.sh"
-        script_file.write_text(script)
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env.update(RUNNER_TEMP=str(temp), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
-        # GitHub runs `shell: bash` as: bash --noprofile --norc -eo pipefail {0}
-        result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-            cwd=self.checkout,
-            env=full_env,
-            capture_output=True,
-            text=True,
-        )
-        return result, parse_github_output(output.read_text()), summary.read_text()
-
-    @property
-    def body(self) -> str:
-        return (self.tmp / "runner-temp" / "pr-body.md").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -131,19 +72,10 @@ def tracker(request, tmp_path, upstream, monkeypatch):
     # The workflow calls .venv/bin/oxt (installed by `make`); here it is this
     # interpreter's oxt pointed at the fixture remote. .venv is untracked, as
     # in a real checkout (.gitignore).
-    wrapper = checkout / ".venv" / "bin" / "oxt"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nexec "{OXT}" "$@" --remote "{upstream.url}"\n')
-    wrapper.chmod(0o755)
-    (wrapper.parent / "python").symlink_to(sys.executable)
-    (checkout / ".git" / "info" / "exclude").write_text(".venv/\n")
+    install_oxt(checkout, "--remote", upstream.url)
     monkeypatch.setenv("OXT_XEN_CACHE", str(tmp_path / "cache" / "xen.git"))
     monkeypatch.setenv("OXT_XEN_DOWNLOADS", str(tmp_path / "cache" / "downloads"))
     return Runner(checkout, tmp_path)
-
-
-def head(checkout: Path) -> str:
-    return git.Repo(checkout).head.commit.hexsha
 
 
 def test_list_step_gives_the_matrix_its_tracks(tracker):

@@ -34,7 +34,7 @@ from conftest import REPO_ROOT
 WORKFLOW_DIR = REPO_ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
 BIN = Path(sys.executable).parent
-EXPECTED = {"checks", "images", "kas-build", "lock", "xen-pr", "xen-tracker"}
+EXPECTED = {"checks", "images", "kas-build", "lock", "xen-pr", "xen-tracker", "xsa-tracker"}
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"#\s*(v\d+(?:\.\d+)*)\s*$")
@@ -263,6 +263,8 @@ def test_bots_never_cancel_a_run_that_may_be_pushing():
     assert data["concurrency"]["cancel-in-progress"] is False
     bump = load(WORKFLOW_DIR / "xen-tracker.yml")["jobs"]["bump"]
     assert bump["concurrency"]["cancel-in-progress"] is False
+    advisory = load(WORKFLOW_DIR / "xsa-tracker.yml")["jobs"]["advisory"]
+    assert advisory["concurrency"]["cancel-in-progress"] is False
 
 
 # --- nothing lands on main behind the reviewers' back ---------------------------------
@@ -774,7 +776,7 @@ def test_untrusted_code_on_the_runner_is_caught(breakage, expected):
 
 def test_bot_pull_requests_need_a_token_that_starts_the_checks():
     wfs = workflows()
-    assert sum(1 for d in wfs.values() for _ in create_pr_steps(d)) == 2
+    assert sum(1 for d in wfs.values() for _ in create_pr_steps(d)) == 3
     assert silent_token_fallback(wfs) == []
 
 
@@ -799,6 +801,8 @@ def _guard(w: dict, name: str) -> tuple[list, int]:
      "can be skipped"),
     (lambda w: _guard(w, "lock")[0].append(_guard(w, "lock")[0].pop(_guard(w, "lock")[1])),
      "work starts before the bot-token check"),
+    (lambda w: _cpr(w, "xsa-tracker")["with"].update({"token": "${{ github.token }}"}), "can be the default token"),
+    (lambda w: _guard(w, "xsa-tracker")[0].pop(_guard(w, "xsa-tracker")[1]), "no require-bot-token step"),
 ])
 def test_silent_token_fallback_is_caught(breakage, expected):
     assert_caught(silent_token_fallback, breakage, expected)
@@ -813,6 +817,7 @@ def test_checks_run_on_bot_branches_and_skip_nothing():
         {"if": "${{ github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name "
                "!= github.repository }}"}), "skipped by a condition"),
     (lambda w: w["checks"]["on"]["push"].update({"branches": ["main"]}), "bot branch xen-tracker/x"),
+    (lambda w: w["checks"]["on"]["push"]["branches"].remove("xsa/**"), "bot branch xsa/x"),
     (lambda w: w["checks"]["on"].pop("pull_request"), "not triggered by push and pull_request"),
 ])
 def test_untested_bot_branches_are_caught(breakage, expected):
@@ -842,6 +847,128 @@ def test_a_slow_tracker_is_caught(cron):
 ])
 def test_shared_tracker_groups_are_caught(breakage, expected):
     assert_caught(tracker_groups, breakage, expected)
+
+
+XSA_TRACKER_MAX_GAP = 60
+
+
+def _xsa_steps(wfs: dict, job: str) -> list[dict]:
+    return wfs["xsa-tracker"]["jobs"].get(job, {}).get("steps", [])
+
+
+def _oxt_argvs(steps: list[dict]) -> list[list[str]]:
+    return [argv for s in steps for argv in commands(s.get("run", ""), "oxt")]
+
+
+def xsa_tracker_problems(wfs: dict) -> list[str]:
+    """The advisory tracker runs at least hourly; its list job only reads (--dry-run); each
+    advisory gets one job, in its own queueing group, that commits with the tool and opens
+    the pull request on xsa/<N> with the tool's markdown, titled "[needs backport] …" when the
+    tool's commit says a track needs one (its Needs-Backport trailer, as xen-tracker reads
+    Patch-Series), then fails (after the pull request is up, so the table reaches the reviewers)."""
+    data = wfs.get("xsa-tracker")
+    if data is None:
+        return ["xsa-tracker: no such workflow"]
+    found = []
+    crons = schedules(data)
+    gap = min((cron_max_gap_minutes(c) for c in crons), default=None)
+    if gap is None or gap > XSA_TRACKER_MAX_GAP:
+        found.append(f"xsa-tracker: up to {gap} minutes between runs (at least hourly)" if gap else
+                     "xsa-tracker: no schedule")
+    top = data.get("concurrency")
+    if top and "matrix.xsa" not in str(top.get("group", "")):
+        found.append(f"xsa-tracker: the workflow-wide group {top.get('group')!r} serializes every advisory")
+    listing = [a for a in _oxt_argvs(_xsa_steps(wfs, "advisories")) if a[:2] == ["xsa", "sync"]]
+    if not listing or any("--dry-run" not in a or "--json" not in a for a in listing):
+        found.append("xsa-tracker: the list job does not run `oxt xsa sync --dry-run --json`")
+    from oxt.xen.defaults import XEN_SIGNING_KEY
+
+    for job_id in ("advisories", "advisory"):
+        steps = _xsa_steps(wfs, job_id)
+        syncs = [i for i, s in enumerate(steps) if any(a[:2] == ["xsa", "sync"] for a in _oxt_argvs([s]))]
+        keys = [i for i, s in enumerate(steps) if "--recv-keys" in s.get("run", "")
+                and (s.get("env") or {}).get("XEN_SIGNING_KEY") == XEN_SIGNING_KEY]
+        if any("--require-signature" not in a for a in _oxt_argvs(steps) if a[:2] == ["xsa", "sync"]):
+            found.append(f"xsa-tracker:{job_id}: advisories are used without --require-signature")
+        if not keys or (syncs and keys[0] > syncs[0]):
+            found.append(f"xsa-tracker:{job_id}: the pinned Xen.org security team key is not imported first")
+    prs = list(create_pr_steps(data))
+    if len(prs) != 1:
+        return found + ["xsa-tracker: expected one pull-request step"]
+    job_id, job, index, step = prs[0]
+    group = job.get("concurrency") or {}
+    if "${{ matrix.xsa }}" not in str(group.get("group", "")):
+        found.append(f"xsa-tracker:{job_id}: no concurrency group per advisory")
+    if group.get("cancel-in-progress") is not False:
+        found.append(f"xsa-tracker:{job_id}: a newer run may cancel a push in progress")
+    if step["with"].get("branch") != "xsa/${{ matrix.xsa }}":
+        found.append(f"xsa-tracker:{job_id}: the pull request's branch is not xsa/<N>")
+    if step["with"].get("body-path") != "${{ runner.temp }}/pr-body.md":
+        found.append(f"xsa-tracker:{job_id}: the body is not the tool's markdown")
+    syncs = [a for a in _oxt_argvs(job["steps"][:index]) if a[:2] == ["xsa", "sync"]]
+    if not syncs or not all({"--xsa", "--commit", "--format", "markdown"} <= set(a) for a in syncs):
+        found.append(f"xsa-tracker:{job_id}: no `oxt xsa sync --xsa N --commit --format markdown` before the PR")
+    marked = [s for s in job["steps"][:index] if "trailers:key=Needs-Backport" in s.get("run", "")
+              and any(a[:2] == ["xsa", "sync"] for a in _oxt_argvs([s]))]
+    if not marked or "steps.sync.outputs.title" not in str(step["with"].get("title", "")):
+        found.append(f"xsa-tracker:{job_id}: the pull request's title is not marked when a track needs a backport")
+    if "!= '[]'" not in str(job.get("if", "")):
+        found.append(f"xsa-tracker:{job_id}: runs (and fails) on an empty list of advisories")
+    fails = [i for i, s in enumerate(job["steps"]) if "steps.sync.outputs.status == '1'" in str(s.get("if", ""))
+             and "exit 1" in s.get("run", "")]
+    if not fails:
+        found.append(f"xsa-tracker:{job_id}: a manual backport never fails the job")
+    elif fails[0] < index:
+        found.append(f"xsa-tracker:{job_id}: the job fails on a manual backport before the pull request is up")
+    return found
+
+
+def test_the_xsa_tracker_runs_hourly_one_job_and_branch_per_advisory():
+    assert xsa_tracker_problems(workflows()) == []
+
+
+def _xsa_job(w: dict) -> dict:
+    return w["xsa-tracker"]["jobs"]["advisory"]
+
+
+def _xsa_step(w: dict, job: str, prefix: str) -> dict:
+    return next(s for s in w["xsa-tracker"]["jobs"][job]["steps"] if s.get("name", "").startswith(prefix))
+
+
+def _xsa_edit_run(w: dict, job: str, prefix: str, old: str, new: str) -> None:
+    step = _xsa_step(w, job, prefix)
+    assert old in step["run"]
+    step["run"] = step["run"].replace(old, new)
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda w: w["xsa-tracker"]["on"].update({"schedule": [{"cron": "11 */2 * * *"}]}), "120 minutes"),
+    (lambda w: w["xsa-tracker"]["on"].pop("schedule"), "no schedule"),
+    (lambda w: w["xsa-tracker"].update({"concurrency": {"group": "xsa", "cancel-in-progress": False}}),
+     "serializes every advisory"),
+    (lambda w: _xsa_job(w)["concurrency"].update({"group": "xsa-tracker"}), "no concurrency group per advisory"),
+    (lambda w: _xsa_job(w)["concurrency"].update({"cancel-in-progress": True}), "may cancel a push"),
+    (lambda w: _xsa_step(w, "advisory", "Open or update")["with"].update({"branch": "xsa-tracker"}),
+     "branch is not xsa/<N>"),
+    (lambda w: _xsa_edit_run(w, "advisories", "Advisories that need", "--dry-run ", ""), "list job does not run"),
+    (lambda w: _xsa_edit_run(w, "advisory", "oxt xsa sync", "--commit ", ""), "--commit --format"),
+    (lambda w: _xsa_job(w).pop("if"), "empty list of advisories"),
+    (lambda w: _xsa_edit_run(w, "advisory", "oxt xsa sync", " --require-signature", ""), "without --require-signature"),
+    (lambda w: _xsa_step(w, "advisories", "Import the Xen.org")["env"].update({"XEN_SIGNING_KEY": "0" * 40}),
+     "advisories: the pinned Xen.org security team key is not imported"),
+    (lambda w: _xsa_job(w)["steps"].remove(_xsa_step(w, "advisory", "Import the Xen.org")),
+     "advisory: the pinned Xen.org security team key is not imported"),
+    (lambda w: _xsa_job(w)["steps"].remove(_xsa_step(w, "advisory", "A track needs")), "never fails the job"),
+    (lambda w: _xsa_edit_run(w, "advisory", "oxt xsa sync", "trailers:key=Needs-Backport",
+                             "trailers:key=Signed-off-by"),
+     "title is not marked"),
+    (lambda w: _xsa_step(w, "advisory", "Open or update")["with"].update({"title": "xen: XSA-${{ matrix.xsa }}"}),
+     "title is not marked"),
+    (lambda w: _xsa_job(w)["steps"].insert(3, _xsa_job(w)["steps"].pop(
+        _xsa_job(w)["steps"].index(_xsa_step(w, "advisory", "A track needs")))), "before the pull request is up"),
+])
+def test_a_broken_xsa_tracker_is_caught(breakage, expected):
+    assert_caught(xsa_tracker_problems, breakage, expected)
 
 
 def test_main_is_never_cancelled():

@@ -22,7 +22,8 @@ Python API (for render, bump and xsa)::
     track.version, track.url, track.sha256  # tarball mode
     track.release, track.pv               # "4.19.6" (XEN_REL), "4.19.6+stable" (both modes)
     track.series                          # "4.19" (from the branch name)
-    [x.number for x in track.xsa]         # XSA queue, in SRC_URI order; x.patches, x.origin
+    [x.number for x in track.xsa]         # XSA queue, in SRC_URI order; x.patches, x.origin,
+                                          # x.sources (file, url, sha256: where `xsa sync` got them)
     m.xen.preferred_track                 # the track the distro selects (PREFERRED_VERSION)
     m.xen.find("stable-4.20")             # the track, or None
     m.xsa_patch_path(track.xsa[0].patches[0])  # absolute path of a queued XSA patch
@@ -55,7 +56,7 @@ icbinn patches                          ``meta-openxt/recipes-support/icbinn/fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
@@ -103,12 +104,23 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class XsaSource:
+    """Where one queued XSA patch file was downloaded from and its sha256 then
+    (recorded by `oxt xsa sync`, checked against the signed advisory text)."""
+
+    file: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Xsa:
     """A queued Xen Security Advisory: its patch files, in apply order."""
 
     number: int
     patches: tuple[str, ...]
     origin: str
+    sources: tuple[XsaSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,11 @@ class Manifest:
 
     def xsa_patch_path(self, file: str) -> Path:
         return self.xsa_dir / file
+
+    def with_track(self, track: XenTrack) -> "Manifest":
+        """This manifest with *track* in place of the track of the same branch (an edit not written)."""
+        tracks = tuple(track if t.branch == track.branch else t for t in self.xen.tracks)
+        return replace(self, xen=replace(self.xen, tracks=tracks))
 
     def xen_patch_path(self, file: str) -> Path:
         return self.root / XEN_OPENXT_DIR / file

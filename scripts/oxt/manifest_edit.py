@@ -165,7 +165,10 @@ class ManifestDocument:
 
 # The queues as the document holds them: one mapping per entry, keys in this order.
 def _xsa_item(x: Xsa) -> dict:
-    return {"number": x.number, "patches": list(x.patches), "origin": x.origin}
+    item = {"number": x.number, "patches": list(x.patches), "origin": x.origin}
+    if x.sources:  # written by `oxt xsa sync`; absent for patches queued by hand
+        item["sources"] = [{"file": s.file, "url": s.url, "sha256": s.sha256} for s in x.sources]
+    return item
 
 
 def _patch_item(p: Patch) -> dict:
@@ -174,19 +177,31 @@ def _patch_item(p: Patch) -> dict:
 
 def _entries(seq) -> list[dict]:
     """A queue of the document as plain dicts, to compare with the model's items."""
-    return [{k: list(map(str, v)) if isinstance(v, list) else v for k, v in item.items()}
-            for item in seq or [] if isinstance(item, dict)]
+    return [_plain(item) for item in seq or [] if isinstance(item, dict)]
+
+
+def _plain(value):
+    """A YAML node as plain dicts, lists and strings (numbers kept)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (int, type(None))) else str(value)
+
+
+def _node(value):
+    """A plain value as a YAML node (block-style maps and lists)."""
+    if isinstance(value, dict):
+        return CommentedMap((k, _node(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_node(v) for v in value)
+    return value
 
 
 def _set_list(node: CommentedMap, key: str, items: list[dict], *, after: str) -> None:
     """Replace the list under *key* with *items* (block style; ``[]`` when empty), keeping the
     comment lines that follow the old list."""
-    seq = CommentedSeq()
-    for item in items:
-        entry = CommentedMap()
-        for k, v in item.items():
-            entry[k] = CommentedSeq(v) if isinstance(v, list) else v
-        seq.append(entry)
+    seq = CommentedSeq(_node(item) for item in items)
     seq = seq if len(seq) else _flow_empty()
     _carry_trailing_comment(node, key, seq)
     _put(node, key, seq, after=after)

@@ -29,6 +29,7 @@ from oxt.manifest import (
     Xen,
     XenTrack,
     Xsa,
+    XsaSource,
 )
 from oxt.patterns import FULL_COMMIT, RELEASE_TAG, RELEASE_VERSION, STABLE_BRANCH
 from oxt.yamlcheck import At, YamlChecker, type_name
@@ -38,6 +39,7 @@ _HEX32 = re.compile(r"[0-9a-f]{32}")
 _UPSTREAM_PATCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.(?:patch|diff)")
 _FRAGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\.cfg")
 _URL = re.compile(r"(https?|git)://[^\s;\"']+")
+_SOURCE_URL = re.compile(r"(https?|file)://[^\s;\"']+")
 _DEFCONFIG = re.compile(r"[A-Za-z0-9_.-]+_defconfig")
 _BRANCH_NAME = re.compile(r"[A-Za-z0-9._/-]+")
 _MD5 = "an md5sum (32 hex digits)"
@@ -247,7 +249,7 @@ def xsa_queue(c: ManifestChecker, node: Any, at: At) -> tuple[Xsa, ...]:
     out, seen = [], {}
     for i, item in enumerate(node):
         here = at.item(node, i)
-        if not c.mapping(item, here, ("number", "patches", "origin")):
+        if not c.mapping(item, here, ("number", "patches", "origin"), ("sources",)):
             continue
         number = _xsa_number(c, item, here, seen)
         origin = c.string(item, "origin", here, _URL, "a URL",
@@ -256,9 +258,35 @@ def xsa_queue(c: ManifestChecker, node: Any, at: At) -> tuple[Xsa, ...]:
         if files is not None and not files and "patches" in item:
             c.error(here.key(item, "patches"), "an XSA entry needs at least one patch file")
         good = c.file_list(files or [], here.key(item, "patches"), XEN_XSA_DIR, "XSA patch")
-        if number is not None and origin and files and len(good) == len(files):
+        sources = xsa_sources(c, item, here, good)
+        if number is not None and origin and files and len(good) == len(files) and sources is not None:
             seen[number] = i
-            out.append(Xsa(number, tuple(good), origin))
+            out.append(Xsa(number, tuple(good), origin, sources))
+    return tuple(out)
+
+
+def xsa_sources(c: ManifestChecker, item: dict, at: At, files: list[str]) -> tuple[XsaSource, ...] | None:
+    """An XSA entry's optional provenance (``oxt xsa sync`` writes it): one {file, url, sha256}
+    per patch file, the URL it was downloaded from and the sha256 the signed advisory listed."""
+    raw = c.seq(item, "sources", at)
+    if raw is None:
+        return None
+    out, here = [], at.key(item, "sources")
+    for j, src in enumerate(raw):
+        there = here.item(raw, j)
+        if not c.mapping(src, there, ("file", "url", "sha256")):
+            return None
+        file = c.string(src, "file", there, fix="name one of the entry's patch files")
+        url = c.string(src, "url", there, _SOURCE_URL, "a URL", "give where the file was downloaded from")
+        sha = c.string(src, "sha256", there, _HEX64, "a sha256 (64 lowercase hex digits)",
+                       "put the sha256 of the downloaded file (sha256sum)")
+        if file is not None and file not in files:
+            c.error(there.key(src, "file"), f"{file!r} is not one of this entry's patches",
+                    "fix the name or remove the source")
+            return None
+        if not (file and url and sha):
+            return None
+        out.append(XsaSource(file, url, sha))
     return tuple(out)
 
 

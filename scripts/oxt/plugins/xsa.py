@@ -10,6 +10,23 @@ rejects — is queued rewritten to apply exactly with --refresh.
 
 `oxt xsa status` shows, for every queued XSA, whether the track's pinned
 commit — or the branch tip / --to target — already carries it upstream.
+
+`oxt xsa sync` does `add` for every published advisory by itself: it reads
+the Xen security team's feed (xsa.json, each advisory's .meta, the signed
+advisory text and its patch files), takes for each track the patch set
+published for exactly that track's version, queues prerequisites first,
+checks each track's whole patch series with the new patches in it as the
+recipe applies it (XSA queue, meta-virtualization's patches, OpenXT queue),
+queues and re-renders. Embargoed and withdrawn advisories are never
+touched; a second run changes nothing. Exit status 1 when a published patch
+does not apply, needs fuzz (--refresh queues it rewritten) or breaks a
+patch after it (a person must backport it; the others are queued anyway),
+2 on any error (nothing written).
+
+Examples:
+  oxt xsa sync --dry-run                    what would be queued, every track
+  oxt xsa sync --track stable-4.19 --commit queue and commit, one track
+  oxt xsa sync --xsa 470 --format markdown  one advisory (and its prerequisites)
 """
 
 from __future__ import annotations
@@ -18,11 +35,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from oxt.plugins.upstream_options import add_upstream_options, series_options
+from oxt.errors import OxtUserError
+from oxt.plugins.upstream_options import add_format_options, add_meta_virt_option, add_upstream_options, series_options
 from oxt.repo import find_checkout
+from oxt.xen.defaults import DEFAULT_FEED, XEN_SIGNING_KEY, default_xsa_cache_dir
 
 NAME = "xsa"
-HELP = "queue XSA patches for a Xen track; show which are merged upstream"
+HELP = "queue XSA patches for a Xen track (or every published advisory); show which are merged upstream"
 
 
 def setup_parser(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +57,73 @@ def setup_parser(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--track", metavar="stable-X.Y", help="only this track")
     status.add_argument("--to", default=None, metavar="tip|X.Y.Z|COMMIT",
                         help="check against this target instead of the pinned commit")
-    for p in (add, status):
+    sync = sub.add_parser("sync", help="queue every published advisory's patches on the tracks it applies to",
+                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _sync_options(sync)
+    for p in (add, status, sync):
         add_upstream_options(p)
     add.add_argument("--no-check", action="store_true",
                      help="do not check that the patches apply on the track's pinned commit (offline)")
-    add.add_argument("--refresh", action="store_true",
-                     help="a patch that applies only with fuzz (which OE's patch QA rejects) is queued rewritten "
-                          "to apply exactly, its header kept")
+    for p in (add, sync):
+        p.add_argument("--refresh", action="store_true",
+                       help="a patch that applies only with fuzz (which OE's patch QA rejects) is queued rewritten "
+                            "to apply exactly, its header kept")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _sync_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--feed", default=DEFAULT_FEED, metavar="URL",
+                   help=f"the advisory directory: http(s):// or file:// (default {DEFAULT_FEED})")
+    p.add_argument("--track", action="append", default=[], metavar="stable-X.Y",
+                   help="only this track (repeat for several; default: every track)")
+    p.add_argument("--since", type=int, metavar="N", help="only advisories numbered N or higher")
+    p.add_argument("--xsa", action="append", default=[], metavar="N",
+                   help="only this advisory, e.g. 470 or XSA-470 (repeatable); its prerequisites come along")
+    p.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    p.add_argument("--commit", action="store_true", help="commit the result (one commit; refuses a dirty tree)")
+    add_format_options(p, "report")
+    p.add_argument("--require-signature", action="store_true",
+                   help="fail unless each advisory text's PGP signature verifies against the Xen.org "
+                        "signing key")
+    p.add_argument("--gpg-home", type=Path, metavar="DIR",
+                   help="gpg home holding the Xen.org signing key (pgp@xen.org)")
+    p.add_argument("--signing-key", default=XEN_SIGNING_KEY, metavar="FINGERPRINT",
+                   help="the key the advisories must be signed with (default: the Xen.org signing key, pgp@xen.org)")
+    p.add_argument("--feed-cache", type=Path, metavar="DIR",
+                   help=f"feed download cache (default {default_xsa_cache_dir()}; env OXT_XSA_CACHE)")
+    p.add_argument("--refetch", action="store_true", help="fetch every .meta and advisory text again")
+    add_meta_virt_option(p)
+
+
 def run(args) -> int:
-    return _add(args) if args.xsa_command == "add" else _status(args)
+    return {"add": _add, "status": _status, "sync": _sync}[args.xsa_command](args)
+
+
+def _xsa_numbers(values: list[str]) -> tuple[int, ...]:
+    only = []
+    for value in values:
+        number = value.upper().removeprefix("XSA-").removeprefix("XSA")
+        if not number.isdigit() or int(number) <= 0:
+            raise OxtUserError(f"--xsa {value}: expected an advisory number, e.g. 470 or XSA-470")
+        only.append(int(number))
+    return tuple(only)
+
+
+def _sync(args) -> int:
+    from oxt.xen.sync import SyncOptions
+    from oxt.xen.sync import run as sync_run
+    from oxt.xen.sync_report import RENDERERS
+
+    if args.commit and args.dry_run:
+        raise OxtUserError("--commit and --dry-run cannot be combined")
+    options = SyncOptions(feed=args.feed, tracks=tuple(args.track), since=args.since, only=_xsa_numbers(args.xsa),
+                          dry_run=args.dry_run, commit=args.commit, require_signature=args.require_signature,
+                          gpg_home=args.gpg_home, key=args.signing_key, remote=args.remote,
+                          cache_dir=args.cache_dir, feed_cache=args.feed_cache, refetch=args.refetch,
+                          refresh=args.refresh, meta_virt=args.meta_virt, progress=not args.quiet)
+    result = sync_run(find_checkout(args.root), options)
+    sys.stdout.write(RENDERERS[args.format](result.data))
+    return result.exit_code
 
 
 def _add(args) -> int:

@@ -1,6 +1,7 @@
 """Xen upstream tracking: resolve refs, keep a shallow cache of xen.git, find
 the XSAs a range of commits carries, decide what happens to queued XSA
-patches, fetch release tarballs, and plan/write a `bump xen`.
+patches, fetch release tarballs, plan/write a `bump xen`, and queue the
+published advisories (`xsa sync`).
 
 One job per module:
 
@@ -42,4 +43,11 @@ The patch series as bitbake applies it (`oxt xen`):
 - :mod:`.series_ops`   what `oxt xen series|survey|refresh` do between the CLI and the engine
 - :mod:`.openxt_queue` `oxt xen patch add|remove`: the OpenXT queue in the manifest
 - :mod:`.series_report` results -> text / markdown / JSON
+
+The published advisories (`xsa sync`):
+
+- :mod:`.feed`        the security team's advisory feed: index, .meta, signed text, patches
+- :mod:`.sync_plan`   `xsa sync` decisions per advisory and track (pure functions)
+- :mod:`.sync`        `xsa sync` itself: feed -> plan -> the series engine on the pins -> queue
+- :mod:`.sync_report` its text / markdown / json reports and commit message
 """

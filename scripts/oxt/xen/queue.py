@@ -1,5 +1,12 @@
 """A track's XSA queue: queue an advisory's patch files, and see where the queue stands.
 
+:func:`plan_queue` is the one way an advisory enters a queue, for ``oxt xsa
+add`` and ``oxt xsa sync`` alike: the entries (:class:`Queued`) put on their
+tracks in number order (the SRC_URI order, :func:`queued_track`), an entry of
+the same number replaced with its old files removed, the files copied under
+``files/xsa/`` — as a :class:`~oxt.changeset.ChangeSet`, written by
+:func:`oxt.changeset.write` (all or nothing).
+
 ``oxt xsa add`` is :func:`add`: the files checked (:func:`patch_names`), the
 edit planned (:func:`plan_add`), the advisory pushed with the series engine on
 top of the patches the recipe applies before it — the XSAs queued before it,
@@ -64,17 +71,44 @@ def patch_names(track: XenTrack, request: AddRequest) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One advisory to put on one track: its manifest entry and each file's bytes (by queue name)."""
+
+    track: str
+    entry: Xsa
+    files: dict[str, bytes]
+
+
+def queued_track(track: XenTrack, entries: list[Xsa]) -> XenTrack:
+    """*track* with *entries* in its XSA queue (replacing those of the same number), in number order."""
+    numbers = {e.number for e in entries}
+    xsas = sorted([x for x in track.xsa if x.number not in numbers] + list(entries), key=lambda x: x.number)
+    return replace(track, xsa=tuple(xsas))
+
+
+def plan_queue(checkout: Checkout, doc: ManifestDocument, manifest: Manifest, additions: list[Queued]) -> ChangeSet:
+    """The manifest with every addition queued on its track and its files copied; nothing written yet."""
+    xdir = manifest.xsa_dir
+    add: dict[Path, bytes] = {}
+    remove: list[Path] = []
+    for branch in dict.fromkeys(q.track for q in additions):
+        track = manifest.xen.track(branch)
+        mine = [q for q in additions if q.track == branch]
+        doc.put_track(queued_track(track, [q.entry for q in mine]))
+        numbers = {q.entry.number for q in mine}
+        remove += [xdir / p for x in track.xsa if x.number in numbers for p in x.patches]
+        for q in mine:
+            add.update({xdir / name: data for name, data in q.files.items()})
+    return plan_changes(checkout, doc, add=add, remove=[p for p in remove if p not in add])
+
+
 def plan_add(checkout: Checkout, doc: ManifestDocument, manifest: Manifest, track: XenTrack,
              request: AddRequest, names: list[str]) -> ChangeSet:
     """The manifest with the XSA queued (in number order) and its files copied; nothing written yet."""
-    xdir = manifest.xsa_dir
-    queued = next((x for x in track.xsa if x.number == request.number), None)
     entry = Xsa(number=request.number, patches=tuple(names), origin=request.origin_url)
-    xsas = sorted([x for x in track.xsa if x.number != request.number] + [entry], key=lambda x: x.number)
-    doc.put_track(replace(track, xsa=tuple(xsas)))
-    add = {xdir / n: f.read_bytes() for n, f in zip(names, request.files)}
-    remove = [xdir / p for p in (queued.patches if queued else ()) if xdir / p not in add]
-    return plan_changes(checkout, doc, add=add, remove=remove)
+    files = {n: f.read_bytes() for n, f in zip(names, request.files)}
+    return plan_queue(checkout, doc, manifest, [Queued(track.branch, entry, files)])
 
 
 def add(checkout: Checkout, request: AddRequest, opts: Options, *, check: bool = True,

@@ -91,6 +91,15 @@ class NewPatch:
     source: Path
     data: bytes
     status: str = "unchecked"  # clean / offset N / refreshed (was fuzz N)
+    refused: str = ""  # why it cannot be queued as it is (FAILS, FUZZ, CARRIED or QUEUED_BEFORE)
+    problem: str = ""  # the message saying so, naming the source and what to do
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+QUEUED_BEFORE = "queued-before"  # a patch queued before it already makes this change
 
 
 @dataclass(frozen=True)
@@ -116,45 +125,69 @@ def check_new(span: FetchedRange, commit: str, series: list[RecipeSeries], new: 
               refresh: bool, hints: Hints) -> list[NewPatch]:
     """Each new patch must apply clean or with an offset on top of what precedes it in every recipe;
     one that needs fuzz is rewritten with *refresh*. OxtUserError (nothing written) otherwise."""
+    judge_new(span, commit, series, new, refresh=refresh, hints=hints)
+    refused = next((n for n in new if not n.ok), None)
+    if refused is not None:
+        raise OxtUserError(refused.problem)
+    return new
+
+
+def judge_new(span: FetchedRange, commit: str, series: list[RecipeSeries], new: list[NewPatch], *,
+              refresh: bool, hints: Hints) -> list[tuple[str, SeriesResult]]:
+    """Each recipe's *series* on *commit* with the *new* patches in it; each new patch's verdict set on it
+    (``status``, or ``refused`` and ``problem``; the first refusal of a patch counts). The results."""
     where = f"{span.track.branch} at {span.describe(commit) or commit[:12]}"
     start = span.base_commit_before(commit)
     carrier = subject_carrier(span.repo, start, commit) if start else None
     by_name = {n.name: n for n in new}
+    results, seen = [], {}
     for rec in series:
         patches = [replace(p, data=by_name[p.name].data) if p.name in by_name else p for p in rec.patches]
+        key = tuple((p.name, p.data, p.strip) for p in patches)
+        if key in seen:  # the other recipe applies the very same series (no meta-virtualization patches)
+            results.append((rec.recipe, seen[key]))
+            continue
         with SeriesEngine(span.repo, patches) as engine:
             result = engine.evaluate(commit, carried_by=carrier(engine) if carrier else None)
             for i, r in enumerate(result.results):
-                if r.name in by_name:
-                    _judge(engine, commit, i, r, by_name[r.name], where=where, refresh=refresh, hints=hints)
-    return new
+                patch = by_name.get(r.name)
+                if patch is not None and patch.ok:
+                    _judge(engine, commit, i, r, patch, where=where, refresh=refresh, hints=hints)
+        results.append((rec.recipe, result))
+        seen[key] = result
+    return results
 
 
 def _judge(engine: SeriesEngine, commit: str, i: int, r: PatchResult, patch: NewPatch, *, where: str,
            refresh: bool, hints: Hints) -> None:
     src = patch.source
+
+    def refuse(kind: str, problem: str) -> None:
+        patch.refused, patch.problem = kind, problem
+
     if r.status == FAILS:
         raw = _unstripped_path(engine, commit, i)
-        if raw:
-            raise OxtUserError(f"{src}: a -p0 patch: {raw} exists in the tree but do_patch strips one directory "
-                               "(-p1); regenerate it with a/ b/ prefixes")
         created = [h for h in r.rejects if "already exists" in h.reason]
-        if created:
-            raise OxtUserError(f"{src}: creates {created[0].file}, which already exists on {where} (after the "
-                               "patches before it); drop that part or make it modify the file")
-        raise OxtUserError(f"{src}: does not apply on top of the series before it on {where}: {r.detail}; "
-                           f"{hints.fails}")
-    if r.status == CARRIED:
+        if raw:
+            refuse(FAILS, f"{src}: a -p0 patch: {raw} exists in the tree but do_patch strips one directory "
+                          "(-p1); regenerate it with a/ b/ prefixes")
+        elif created:
+            refuse(FAILS, f"{src}: creates {created[0].file}, which already exists on {where} (after the "
+                          "patches before it); drop that part or make it modify the file")
+        else:
+            refuse(FAILS, f"{src}: does not apply on top of the series before it on {where}: {r.detail}; "
+                          f"{hints.fails}")
+    elif r.status == CARRIED:
         undone = check_series(engine.repo, commit, [engine.patches[i]], reverse=True)
         if r.carried_by == "reverse-applies" and not undone.ok:
-            raise OxtUserError(f"{src}: a patch queued before it already makes this change (it reverse-applies "
-                               f"on top of them on {where}); nothing to queue")
-        raise OxtUserError(f"{src}: upstream already carries it on {where} ({r.carried_by}); nothing to queue")
-    if r.status == FUZZ:
-        if not refresh:
-            raise OxtUserError(f"{src}: applies only with fuzz {r.fuzz} on top of the series before it on {where} "
-                               f"({r.detail}); OE's patch QA rejects fuzz (patch-fuzz is in ERROR_QA) — "
-                               f"{hints.fuzz}")
+            refuse(QUEUED_BEFORE, f"{src}: a patch queued before it already makes this change (it reverse-applies "
+                                  f"on top of them on {where}); nothing to queue")
+        else:
+            refuse(CARRIED, f"{src}: upstream already carries it on {where} ({r.carried_by}); nothing to queue")
+    elif r.status == FUZZ and not refresh:
+        refuse(FUZZ, f"{src}: applies only with fuzz {r.fuzz} on top of the series before it on {where} "
+                     f"({r.detail}); OE's patch QA rejects fuzz (patch-fuzz is in ERROR_QA) — {hints.fuzz}")
+    elif r.status == FUZZ:
         from oxt.xen.refresh import rebuild
 
         before, after = engine.contents_around(commit, i)

@@ -102,11 +102,16 @@ def to_text(data: dict) -> str:
     if data["stopped"]:
         out.append("stopped, nothing written: the OpenXT patch series breaks at the new pin "
                    "(rebase or drop the patches, or pass --allow-broken-series)")
-    elif data["dry_run"]:
-        out.append("dry run: nothing written")
-    elif data["commit"]:
-        out.append(f"committed {data['commit'][:12]}")
-    return "\n".join(out) + "\n"
+    return "\n".join(out + outcome(data)) + "\n"
+
+
+def outcome(data: dict) -> list[str]:
+    """The last line of a report that may write (bump xen, xsa sync): dry run, or the commit made."""
+    if data.get("stopped"):
+        return []
+    if data["dry_run"]:
+        return ["dry run: nothing written"]
+    return [f"committed {data['commit'][:12]}"] if data["commit"] else []
 
 
 def _series_title(s: dict) -> str:

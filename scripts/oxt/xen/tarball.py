@@ -15,18 +15,17 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import OxtUserError
-from oxt.xen.defaults import default_download_dir
+from oxt.fsutil import ShortRead, atomic_write_stream
+from oxt.xen.defaults import XEN_SIGNING_KEY, default_download_dir
 from oxt.xen.progress import DownloadProgress
 
 DEFAULT_URL = "https://downloads.xenproject.org/release/xen/{version}/xen-{version}.tar.gz"
-XEN_SIGNING_KEY = "23E3222C145F4475FA8060A783FE14C957E82BD9"
 CHUNK = 1 << 16
 
 
@@ -59,18 +58,11 @@ def _download(url: str, dest: Path, progress: bool, timeout: float = 60) -> None
         raise DownloadError(f"cannot download {url}: {reason}; check the network and --tarball-url") from None
     total = resp.headers.get("Content-Length")
     bar = DownloadProgress(f"download {dest.name}", int(total) if total else None, enabled=progress)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as out, resp:
-            while chunk := resp.read(CHUNK):
-                out.write(chunk)
-                bar.advance(len(chunk))
-        if total and os.path.getsize(tmp) != int(total):
-            raise DownloadError(f"download of {url} was cut short ({os.path.getsize(tmp)} of {total} bytes); rerun")
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with resp:
+            atomic_write_stream(dest, resp, expected=int(total) if total else None, on_chunk=bar.advance, chunk=CHUNK)
+    except ShortRead as err:
+        raise DownloadError(f"download of {url} was cut short ({err}); rerun") from None
     bar.finish()
 
 
