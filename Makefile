@@ -56,7 +56,7 @@ yocto-check-layer:
 	    KAS_WORK_DIR=$(BBH_WORK)/kas-openxt KAS_BUILD_DIR=$(BBH_WORK)/kas-openxt/build \
 	    GITCONFIG_FILE=$(BBH_WORK)/kas-gitconfig KAS_CLONE_DEPTH=1 LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 \
 	    $(BBH_KAS) shell $(CURDIR)/kas/openxt.yml -c \
-	    "$(CURDIR)/.github/scripts/yocto-check-layers --repo $(CURDIR) $(foreach l,$(YCL_LAYERS),--layer $(l))"
+	    "$(CURDIR)/.github/scripts/yocto_check_layers.py --repo $(CURDIR) $(foreach l,$(YCL_LAYERS),--layer $(l))"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -404,11 +404,11 @@ def test_kas_build_checks_the_layers_with_the_trusted_script_in_kas_shell(tmp_pa
     kas = REPO_ROOT / "kas"
     argv = invoked[0]["argv"]
     assert argv[2:] == ["shell", f"{kas}/openxt.yml:{kas}/ci.yml",
-                        "-c", "/work/yocto-check-layers --repo /repo --build /work/yocto-check-layer"]
+                        "-c", "/work/yocto_check_layers.py --repo /repo --build /work/yocto-check-layer"]
     # /work is KAS_WORK_DIR inside the container: the script there is this
     # (trusted) checkout's, next to kas-build, not one of the commit checked.
-    copied = tmp_path / "work" / "yocto-check-layers"
-    assert copied.read_bytes() == (SCRIPTS / "yocto-check-layers").read_bytes()
+    copied = tmp_path / "work" / "yocto_check_layers.py"
+    assert copied.read_bytes() == (SCRIPTS / "yocto_check_layers.py").read_bytes()
     assert copied.stat().st_mode & 0o111
     assert "NOTE: fake kas-container" in (tmp_path / "work" / "kas-build.log").read_text()
 

@@ -5,7 +5,7 @@ asserts, LAYERSERIES_COMPAT, and nothing that changes another layer's task
 signatures unless our distro or machines are selected (bbappends act through
 our overrides only, layer.conf sets no global configuration, our Xen recipes
 lose to meta-virtualization's by default). The full check is
-.github/scripts/yocto-check-layers (README, "Yocto Project Compatible
+.github/scripts/yocto_check_layers.py (README, "Yocto Project Compatible
 layers")."""
 
 from __future__ import annotations
