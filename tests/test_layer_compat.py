@@ -138,3 +138,49 @@ def test_our_xen_recipes_lose_to_meta_virtualizations_unless_selected():
     for name, layer in LAYERS.items():
         if any(layer.glob("recipes-*/xen/xen_*.bb")):
             assert int(layer_var(layer, f"BBFILE_PRIORITY_{collection(layer)}")) < META_VIRT_PRIORITY, name
+
+
+# A world build of a distro without these features skips the recipe
+# (features_check), so a recipe of ours that needs it at run time must require
+# the same features, or world has nothing providing it (test_world). The
+# upstream recipes' own REQUIRED_DISTRO_FEATURES, at the pinned commits.
+FEATURE_GATED = {
+    "surf": {"x11", "opengl"},  # meta-oe recipes-graphics/surf/surf_2.1.bb
+}
+
+
+def feature_problems(layer: Path) -> list[str]:
+    found = []
+    for recipe in sorted(layer.rglob("*.bb")):
+        lines = logical_lines(recipe)
+        required = set()
+        rdepends = set()
+        for line in lines:
+            m = ASSIGNMENT.match(line)
+            if not m:
+                continue
+            value = set(line[m.end():].strip().strip('"').split())
+            if m.group("var") == "REQUIRED_DISTRO_FEATURES":
+                required |= value
+            elif m.group("var").startswith("RDEPENDS:"):
+                rdepends |= value
+        for dep in sorted(rdepends & FEATURE_GATED.keys()):
+            missing = FEATURE_GATED[dep] - required
+            if missing:
+                found.append(f"{recipe.relative_to(layer.parent)}: RDEPENDS {dep} without "
+                             f"REQUIRED_DISTRO_FEATURES {' '.join(sorted(missing))}")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_recipes_require_the_features_of_what_they_run(name):
+    assert feature_problems(LAYERS[name]) == []
+
+
+def test_a_recipe_running_surf_without_opengl_is_caught(tmp_path):
+    layer = tmp_path / "meta-openxt"
+    (layer / "recipes-x" / "x").mkdir(parents=True)
+    (layer / "recipes-x" / "x" / "x_1.0.bb").write_text(
+        'inherit features_check\nREQUIRED_DISTRO_FEATURES = "x11"\nRDEPENDS:${PN}-ui = "\\\n    surf \\\n"\n')
+    assert feature_problems(layer) == [
+        "meta-openxt/recipes-x/x/x_1.0.bb: RDEPENDS surf without REQUIRED_DISTRO_FEATURES opengl"]
