@@ -184,3 +184,26 @@ def test_a_recipe_running_surf_without_opengl_is_caught(tmp_path):
         'inherit features_check\nREQUIRED_DISTRO_FEATURES = "x11"\nRDEPENDS:${PN}-ui = "\\\n    surf \\\n"\n')
     assert feature_problems(layer) == [
         "meta-openxt/recipes-x/x/x_1.0.bb: RDEPENDS surf without REQUIRED_DISTRO_FEATURES opengl"]
+
+
+# MACHINE_FEATURES that change how a recipe of the shared tune (core2-64) is
+# built, not only what a machine-specific recipe installs: oe-core's
+# matchbox-panel-2 (DEPENDS libacpi, --with-battery=acpi). A machine with such a
+# feature would give tune-shared tasks signatures of its own
+# (test_machine_signatures).
+TUNE_CHANGING_FEATURES = {"acpi"}
+
+
+def machine_features(machine: Path) -> set[str]:
+    for line in logical_lines(machine):
+        m = ASSIGNMENT.match(line)
+        if m and m.group("var") == "MACHINE_FEATURES":
+            return set(line[m.end():].strip().strip('"').split())
+    return set()
+
+
+def test_the_machines_agree_on_features_that_change_shared_recipes():
+    machines = sorted((LAYERS["meta-openxt-bsp"] / "conf" / "machine").glob("*.conf"))
+    assert len(machines) == 5
+    seen = {m.stem: machine_features(m) & TUNE_CHANGING_FEATURES for m in machines}
+    assert len({frozenset(f) for f in seen.values()}) == 1, seen
