@@ -134,6 +134,8 @@ def test_the_check_build_holds_oe_core_alone_offline(kas):
     assert [Path(c["argv"][-1]).name for c in kas.calls()] == ["meta-openxt-haskell"]
     log = kas.build.parent / "yocto-check-layer" / "logs" / "meta-openxt-haskell.log"
     assert "meta-openxt-haskell ... PASS" in log.read_text()
+    # The command comes first, to rerun a failure by hand.
+    assert log.read_text().startswith("$ source ") and "yocto-check-layer --no-auto" in log.read_text()
 
 
 def test_a_failing_layer_fails_the_run_and_the_others_still_run(kas):

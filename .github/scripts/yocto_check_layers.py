@@ -192,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"yocto-check-layer {layer.dirname} (log: {log})", flush=True)
         start = time.monotonic()
         with open(log, "w") as out:
+            # The exact command first, so a failure can be rerun by hand.
+            out.write(f"$ {cmd}\n")
+            out.flush()
             proc = subprocess.run(["bash", "-c", cmd], check=False, stdout=out, stderr=subprocess.STDOUT, env=clean_env(),
                                   cwd=build)
         line = summary_of(log.read_text(errors="replace"), layer)
