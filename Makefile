@@ -4,10 +4,21 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Every bitbake layer of this repository (meta-openxt, meta-openxt-haskell, ...).
+# Every bitbake layer of this repository (meta-openxt, meta-openxt-bsp,
+# meta-openxt-haskell).
 LAYERS := $(patsubst %/conf/layer.conf,%,$(wildcard */conf/layer.conf))
 
-.PHONY: all check test lint clean
+# yocto-check-layer through the bitbake harness (../shared/harness, as root):
+# its kas work dir holds the pinned upstream layers (checked out by a harness
+# run in kas mode with -w $(BBH_WORK)); the check runs as its build user.
+HARNESS ?= $(abspath ../shared/harness)
+BBH_WORK ?= /tmp/bbh/$(notdir $(CURDIR))
+BBH_USER ?= bbh
+BBH_KAS ?= /tmp/bbh/kas-venv/bin/kas
+# Only these layers (directory names), e.g. YCL_LAYERS="meta-openxt-bsp".
+YCL_LAYERS ?=
+
+.PHONY: all check test lint clean yocto-check-layer
 
 all: check
 
@@ -34,6 +45,18 @@ lint: $(BIN)/.installed
 	    $(BIN)/oelint-adv --quiet --relpaths --mode all \
 	        $$(find $$layer/conf -name '*.conf' -o -name '*.inc' | sort) || status=1; \
 	done; exit $$status
+
+# Each layer of this repository through oe-core's yocto-check-layer (see
+# README, "Yocto Project Compatible layers"); 15-40 minutes per layer.
+yocto-check-layer:
+	@test -d $(BBH_WORK)/kas-openxt/openembedded-core || { \
+	    echo "no harness checkout in $(BBH_WORK)/kas-openxt: run once" \
+	         "OE_MIRRORS=... $(HARNESS)/bbcheck.sh -w $(BBH_WORK) -p $(CURDIR)/kas/openxt.yml" >&2; exit 2; }
+	runuser -u $(BBH_USER) -- env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$$(getent passwd $(BBH_USER) | cut -d: -f6) \
+	    KAS_WORK_DIR=$(BBH_WORK)/kas-openxt KAS_BUILD_DIR=$(BBH_WORK)/kas-openxt/build \
+	    GITCONFIG_FILE=$(BBH_WORK)/kas-gitconfig KAS_CLONE_DEPTH=1 LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 \
+	    $(BBH_KAS) shell $(CURDIR)/kas/openxt.yml -c \
+	    "$(CURDIR)/.github/scripts/yocto_check_layers.py --repo $(CURDIR) $(foreach l,$(YCL_LAYERS),--layer $(l))"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -60,7 +60,7 @@ def naive_render(co: Checkout) -> None:
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     for out in outputs(m):
         text = env.get_template(out.template).render(header=header(out.template), **out.context)
-        atomic_write(co.layer / out.path, text)
+        atomic_write(co.root / out.path, text)
 
 
 def cli_seconds(root: Path, *args: str, render_plugin_only: bool = False) -> float:
@@ -84,7 +84,7 @@ def main() -> int:
             root = Path(tempfile.mkdtemp(dir=tmp))
             co = copy_checkout(root)
             for rel in [o.path for o in outputs(load_manifest(co))]:
-                (co.layer / rel).unlink(missing_ok=True)
+                (co.root / rel).unlink(missing_ok=True)
             fresh_roots.append(co)
             return co
 

@@ -66,7 +66,7 @@ def test_runs_from_a_subdirectory_without_root(capsys, shared_checkout, monkeypa
 
 
 def test_missing_machine(checkout):
-    (checkout / "meta-openxt/conf/machine/openxt-ndvm.conf").unlink()
+    (checkout / "meta-openxt-bsp/conf/machine/openxt-ndvm.conf").unlink()
     expect_problem(
         checkout, where="meta-openxt/conf/multiconfig/ndvm.conf",
         says=['MACHINE = "openxt-ndvm"', "no conf/machine/openxt-ndvm.conf", "add the machine"],
@@ -343,7 +343,7 @@ def test_a_broken_fragment_is_caught_when_composed(checkout):
 
 
 def test_all_problems_are_reported_at_once(checkout):
-    (checkout / "meta-openxt/conf/machine/openxt-ndvm.conf").unlink()
+    (checkout / "meta-openxt-bsp/conf/machine/openxt-ndvm.conf").unlink()
     (checkout / "meta-openxt/recipes-images/images/openxt-uivm-image.bb").unlink()
     append(checkout / "meta-openxt/conf/distro/openxt.conf", '\nSRCREV:pn-x = "${AUTOREV}"\n')
     found = expect_problem(checkout, where="meta-openxt/conf/multiconfig/ndvm.conf", says=["openxt-ndvm"])

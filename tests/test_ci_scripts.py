@@ -397,6 +397,29 @@ def test_kas_build_mounts_the_persistent_history(tmp_path):
     assert history.is_dir()
 
 
+def test_kas_build_checks_the_layers_with_the_trusted_script_in_kas_shell(tmp_path):
+    result, invoked = kas_build(tmp_path, FRAGMENTS="ci", CHECK_LAYERS="true")
+    assert result.returncode == 0, result.stderr
+    assert len(invoked) == 1, "no build next to the check"
+    kas = REPO_ROOT / "kas"
+    argv = invoked[0]["argv"]
+    assert argv[2:] == ["shell", f"{kas}/openxt.yml:{kas}/ci.yml",
+                        "-c", "/work/yocto_check_layers.py --repo /repo --build /work/yocto-check-layer"]
+    # /work is KAS_WORK_DIR inside the container: the script there is this
+    # (trusted) checkout's, next to kas-build, not one of the commit checked.
+    copied = tmp_path / "work" / "yocto_check_layers.py"
+    assert copied.read_bytes() == (SCRIPTS / "yocto_check_layers.py").read_bytes()
+    assert copied.stat().st_mode & 0o111
+    assert "NOTE: fake kas-container" in (tmp_path / "work" / "kas-build.log").read_text()
+
+
+def test_kas_build_fails_when_the_layer_check_fails(tmp_path):
+    failing = fake_program(tmp_path / "failing", "kas-container", tmp_path / "failing.jsonl")
+    failing.write_text(failing.read_text() + "sys.exit(1)\n")
+    result, _ = kas_build(tmp_path, FRAGMENTS="ci", CHECK_LAYERS="true", KAS_CONTAINER=str(failing))
+    assert result.returncode != 0
+
+
 @pytest.mark.parametrize("env, message", [
     ({"FRAGMENTS": "ci:nosuch"}, "kas/nosuch.yml does not exist"),
     ({"FRAGMENTS": "ci:../../etc/x"}, "is not a kas/<name>.yml name"),

@@ -83,7 +83,7 @@ def test_user_errors_exit_2_without_traceback(checkout, breakage, args):
     if breakage == "yaml":
         (checkout / "kas" / "ci.yml").write_text("header: {version: 17\n")
     elif breakage == "machine":
-        (checkout / "meta-openxt" / "conf" / "machine" / "openxt-dom0.conf").unlink()
+        (checkout / "meta-openxt-bsp" / "conf" / "machine" / "openxt-dom0.conf").unlink()
     elif breakage == "autorev":
         append(checkout / "meta-openxt" / "conf" / "layer.conf", 'SRCREV:pn-x = "${AUTOREV}"\n')
     result = run_oxt(*args, cwd=checkout)

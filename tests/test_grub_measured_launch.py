@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BOOTCONF = REPO_ROOT / "meta-openxt/recipes-bsp/openxt-grub-bootconf"
+BOOTCONF = REPO_ROOT / "meta-openxt-bsp/recipes-bsp/openxt-grub-bootconf"
 RECIPE = BOOTCONF / "openxt-grub-bootconf_1.0.bb"
 INC = BOOTCONF / "openxt-grub-bootconf-tboot.inc"
 SCRIPT = BOOTCONF / "files/openxt-tboot-grub-entry.py"

@@ -16,8 +16,9 @@ from oxt.manifest import load_manifest
 from oxt.render import HEADER_PREFIX, outputs, plan_render, render
 
 LAYER = Path("meta-openxt")
+BSP = Path("meta-openxt-bsp")
 XEN = LAYER / "recipes-extended/xen"
-LINUX = LAYER / "recipes-kernel/linux/linux-openxt_4.9.bb"
+LINUX = BSP / "recipes-kernel/linux/linux-openxt_4.9.bb"
 ICBINN = LAYER / "recipes-support/icbinn"
 VERSIONS = LAYER / "conf/distro/include/openxt-versions.inc"
 
@@ -184,7 +185,7 @@ def test_linux_fragments_per_machine(rich):
 
 
 def test_linux_fragments_are_real_kconfig_lines():
-    for cfg in (REPO_ROOT / "meta-openxt/recipes-kernel/linux/linux-openxt").glob("*.cfg"):
+    for cfg in (REPO_ROOT / "meta-openxt-bsp/recipes-kernel/linux/linux-openxt").glob("*.cfg"):
         lines = [ln for ln in cfg.read_text().splitlines() if ln.strip()]
         options = [ln for ln in lines if not ln.startswith("# ") or " is not set" in ln]
         assert options, cfg
@@ -362,10 +363,10 @@ def test_plan_api_renders_an_edited_manifest_without_writing(rich):
     plan = plan_render(co, parse_manifest(text, co))
     assert snapshot(co.root) == before
     assert sorted(str(p) for p in plan.updated) == [
-        "conf/distro/include/openxt-versions.inc",
-        "recipes-extended/xen/xen-libxenstore_4.19.bb",
-        "recipes-extended/xen/xen-tools_4.19.bb",
-        "recipes-extended/xen/xen_4.19.bb",
+        "meta-openxt/conf/distro/include/openxt-versions.inc",
+        "meta-openxt/recipes-extended/xen/xen-libxenstore_4.19.bb",
+        "meta-openxt/recipes-extended/xen/xen-tools_4.19.bb",
+        "meta-openxt/recipes-extended/xen/xen_4.19.bb",
     ]
     assert not plan.created and not plan.deleted
     render(co, parse_manifest(text, co))
@@ -375,10 +376,11 @@ def test_plan_api_renders_an_edited_manifest_without_writing(rich):
 
 def test_outputs_cover_exactly_the_rendered_files(rich):
     m = load_manifest(layer_checkout(rich.parent / "o"))
-    assert {str(o.path) for o in outputs(m)} == {str(p.relative_to(LAYER)) for p in RENDERED_SHIPPED}
-    generated = {str(p.relative_to(rich / "meta-openxt")) for p in (rich / "meta-openxt").rglob("*")
+    assert {str(o.path) for o in outputs(m)} == {str(p) for p in RENDERED_SHIPPED}
+    generated = {str(p.relative_to(rich)) for layer in (LAYER, BSP) for p in (rich / layer).rglob("*")
                  if p.is_file() and p.read_bytes().startswith(HEADER_PREFIX.encode())}
-    assert len(generated) == 11 and "recipes-extended/xen/xen_4.18.bb" in generated
+    assert len(generated) == 11 and "meta-openxt/recipes-extended/xen/xen_4.18.bb" in generated
+    assert str(LINUX) in generated  # the kernel is the BSP layer's
     assert not any("/files/" in g for g in generated)
 
 

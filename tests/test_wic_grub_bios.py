@@ -1,4 +1,4 @@
-"""The wic source plugin openxt-grub-bios (meta-openxt/scripts/lib/wic): GRUB's
+"""The wic source plugin openxt-grub-bios (meta-openxt-bsp/scripts/lib/wic): GRUB's
 core.img in the BIOS boot partition and boot.img in the MBR of dom0's disk
 image, linked the way grub-bios-setup links them. wic itself is oe-core's and
 not installed here: the plugin is loaded with minimal stand-ins for the three
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = REPO_ROOT / "meta-openxt/scripts/lib/wic/plugins/source/openxt-grub-bios.py"
-WKS = REPO_ROOT / "meta-openxt/wic/openxt-dom0.wks.in"
+PLUGIN = REPO_ROOT / "meta-openxt-bsp/scripts/lib/wic/plugins/source/openxt-grub-bios.py"
+WKS = REPO_ROOT / "meta-openxt-bsp/wic/openxt-dom0.wks.in"
 BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 SECTOR = 512
 
@@ -172,5 +172,5 @@ def test_dom0_layout_uses_the_plugin_and_keeps_the_esp_first():
     assert "--label esp" in parts[0]   # core.img's prefix is (,gpt1)/EFI/BOOT
     assert parts[-1].startswith("part --source openxt-grub-bios ") and f"--part-type {BIOS_BOOT}" in parts[-1]
     assert lines[-1] == "bootloader --ptable gpt --source openxt-grub-bios"
-    recipe = (REPO_ROOT / "meta-openxt/recipes-bsp/openxt-grub-bios/openxt-grub-bios_1.0.bb").read_text()
+    recipe = (REPO_ROOT / "meta-openxt-bsp/recipes-bsp/openxt-grub-bios/openxt-grub-bios_1.0.bb").read_text()
     assert 'OPENXT_GRUB_BIOS_PREFIX ?= "(,gpt1)/EFI/BOOT"' in recipe

@@ -1022,6 +1022,54 @@ def test_pull_requests_that_change_xen_compile_it_before_merge():
 ])
 def test_xen_not_compiled_before_merge_is_caught(breakage, expected):
     assert_caught(xen_not_compiled_before_merge, breakage, expected)
+def layers_not_checked(wfs: dict) -> list[str]:
+    """Every layer goes through yocto-check-layer where the images are built (on pushes
+    to main, v* tags, nightly): a kas-build call with check-layers, which kas-build.yml
+    hands to its build step (CHECK_LAYERS) and whose logs it uploads."""
+    found = []
+    checks = [(n, j_id, j) for n, jobs in kas_build_calls(wfs).items() for j_id, j in jobs
+              if j.get("with", {}).get("check-layers") is True]
+    if not checks:
+        return ["no workflow runs yocto-check-layer"]
+    for name, job_id, job in checks:
+        if name != "images":
+            found.append(f"{name}:{job_id}: the layers are not checked with the images")
+        if job.get("with", {}).get("targets") or job.get("with", {}).get("images"):
+            found.append(f"{name}:{job_id}: a layer check that also builds")
+    build = wfs["kas-build"]["jobs"]["build"]
+    inputs = wfs["kas-build"]["on"]["workflow_call"]["inputs"]
+    if inputs.get("check-layers", {}).get("default") is not False:
+        found.append("kas-build: check-layers is not off by default")
+    step = next((s for s in build["steps"] if "ci/.github/scripts/kas-build" in s.get("run", "")), {})
+    if (step.get("env") or {}).get("CHECK_LAYERS") != "${{ inputs.check-layers }}":
+        found.append("kas-build: the build step is not told to check the layers")
+    uploads = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+               and "yocto-check-layer/logs" in str((s.get("with") or {}).get("path"))]
+    if not uploads or "inputs.check-layers" not in str(uploads[0].get("if")):
+        found.append("kas-build: the yocto-check-layer logs are not uploaded")
+    return found
+
+
+def test_every_layer_is_checked_with_the_images():
+    assert layers_not_checked(workflows()) == []
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda w: w["images"]["jobs"].pop("check-layers"), "no workflow runs yocto-check-layer"),
+    (lambda w: w["images"]["jobs"]["check-layers"]["with"].update({"check-layers": False}),
+     "no workflow runs yocto-check-layer"),
+    (lambda w: w["images"]["jobs"]["check-layers"]["with"].update({"images": True}), "also builds"),
+    (lambda w: _kas_build_step(w, "kas build")["env"].pop("CHECK_LAYERS"), "not told to check"),
+    (lambda w: w["kas-build"]["on"]["workflow_call"]["inputs"]["check-layers"].update({"default": True}),
+     "not off by default"),
+    (lambda w: w["kas-build"]["jobs"]["build"]["steps"].pop(
+        next(i for i, s in enumerate(w["kas-build"]["jobs"]["build"]["steps"])
+             if s.get("name", "").startswith("Upload the yocto-check-layer"))), "logs are not uploaded"),
+])
+def test_unchecked_layers_are_caught(breakage, expected):
+    assert_caught(layers_not_checked, breakage, expected)
+
+
 # --- the image build: kas fragments, container, caches, artifacts ---------------------
 
 IMAGES = WORKFLOW_DIR / "images.yml"

@@ -38,7 +38,8 @@ from pathlib import Path
 # in their directory.
 XEN_PATHS = (
     "meta-openxt/recipes-extended/xen/",  # xen/xen-tools recipes, XSA and OpenXT patch queues
-    "meta-openxt/conf/",  # distro, machines, multiconfigs: how Xen is configured and built
+    "meta-openxt/conf/",  # distro, multiconfigs: how Xen is configured and built
+    "meta-openxt-bsp/conf/",  # the machines: tune and features Xen is built for
     "kas/",  # upstream pins (meta-virtualization's xen.inc, the toolchain) and the CI fragment
 )
 

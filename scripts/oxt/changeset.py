@@ -40,8 +40,8 @@ class ChangeSet:
 
 def touched_paths(checkout: Checkout) -> list[Path]:
     """What a manifest change may write: the manifest, the XSA files, the rendered Xen recipes."""
-    layer = checkout.layer
-    paths = [manifest_path(checkout), layer / XEN_XSA_DIR, layer / XEN_DIR, layer / VERSIONS_INC]
+    root = checkout.root
+    paths = [manifest_path(checkout), root / XEN_XSA_DIR, root / XEN_DIR, root / VERSIONS_INC]
     return [p for i, p in enumerate(paths) if i == 0 or p.exists()]
 
 
@@ -65,9 +65,9 @@ def write(changes: ChangeSet, *, commit_message: str | None = None) -> list[Path
         tx.write(dest, data)
     tx.write(manifest_path(checkout), changes.manifest_text)
     for path in changes.remove:
-        tx.delete(path, prune_below=checkout.layer / XEN_XSA_DIR)  # and an advisory's emptied xsaN-X.Y/
+        tx.delete(path, prune_below=checkout.root / XEN_XSA_DIR)  # and an advisory's emptied xsaN-X.Y/
     stage(render_plan, tx)
     if commit_message is not None:
         tx.commit_when_done(commit_message)
     tx.apply()
-    return [checkout.layer / p for p in (*render_plan.created, *render_plan.updated, *render_plan.deleted)]
+    return [checkout.root / p for p in (*render_plan.created, *render_plan.updated, *render_plan.deleted)]

@@ -41,15 +41,15 @@ a schema library, so each error is a :class:`~oxt.problems.Problem` naming the
 file, the YAML line, the key path (``xen.tracks[0].srcrev``) and what to do
 about it. All problems found are reported at once.
 
-Where the referenced files live (relative to the layer ``meta-openxt/``):
+Where the referenced files live (relative to the checkout):
 
-======================================  ============================================
-Xen XSA queue                           ``recipes-extended/xen/files/xsa/<file>``
-Xen OpenXT queue                        ``recipes-extended/xen/files/openxt/<file>``
+======================================  =========================================================
+Xen XSA queue                           ``meta-openxt/recipes-extended/xen/files/xsa/<file>``
+Xen OpenXT queue                        ``meta-openxt/recipes-extended/xen/files/openxt/<file>``
 meta-virtualization's own Xen patches   its ``recipes-extended/xen/files/<name>``
-Linux patches and ``.cfg`` fragments    ``recipes-kernel/linux/linux-openxt/<file>``
-icbinn patches                          ``recipes-support/icbinn/files/<file>``
-======================================  ============================================
+Linux patches and ``.cfg`` fragments    ``meta-openxt-bsp/recipes-kernel/linux/linux-openxt/<file>``
+icbinn patches                          ``meta-openxt/recipes-support/icbinn/files/<file>``
+======================================  =========================================================
 
 :func:`iter_patch_files` lists every layer file a manifest refers to.
 """
@@ -65,21 +65,23 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from oxt.errors import ConfigError
 from oxt.problems import Problem
-from oxt.repo import Checkout
+from oxt.repo import BSP_LAYER, DISTRO_LAYER, Checkout
 
 MANIFEST_NAME = "manifest.yml"
 SCHEMA_VERSION = 1
 
-# Directories (relative to the layer) that hold files the manifest refers to.
-XEN_DIR = PurePosixPath("recipes-extended/xen")
+# Directories (relative to the checkout) that hold the rendered recipes and
+# the files the manifest refers to: Xen and icbinn are the distro's software
+# (meta-openxt), the kernel belongs to the machines (meta-openxt-bsp).
+XEN_DIR = PurePosixPath(DISTRO_LAYER, "recipes-extended/xen")
 XEN_XSA_DIR = XEN_DIR / "files" / "xsa"
 XEN_OPENXT_DIR = XEN_DIR / "files" / "openxt"
-LINUX_DIR = PurePosixPath("recipes-kernel/linux")
+LINUX_DIR = PurePosixPath(BSP_LAYER, "recipes-kernel/linux")
 LINUX_FILES_DIR = LINUX_DIR / "linux-openxt"
-ICBINN_DIR = PurePosixPath("recipes-support/icbinn")
+ICBINN_DIR = PurePosixPath(DISTRO_LAYER, "recipes-support/icbinn")
 ICBINN_FILES_DIR = ICBINN_DIR / "files"
 
-# The VMs of the layout contract; the layer's conf/machine/openxt-<vm>.conf
+# The VMs of the layout contract; the BSP layer's conf/machine/openxt-<vm>.conf
 # files are the authority once they exist (see known_vms()).
 DEFAULT_VMS = ("dom0", "ndvm", "uivm", "syncvm", "stubdomain")
 ICBINN_RECIPES = ("libicbinn", "libicbinn-resolved", "python3-icbinn")
@@ -237,7 +239,7 @@ class Icbinn:
 @dataclass(frozen=True)
 class Manifest:
     path: Path
-    layer: Path
+    root: Path  # the checkout: every path below is relative to it
     xen: Xen
     linux: Linux
     icbinn: Icbinn
@@ -245,7 +247,7 @@ class Manifest:
     @property
     def xsa_dir(self) -> Path:
         """Where the XSA queue's patch files live."""
-        return self.layer / XEN_XSA_DIR
+        return self.root / XEN_XSA_DIR
 
     def xsa_patch_path(self, file: str) -> Path:
         return self.xsa_dir / file
@@ -256,13 +258,13 @@ class Manifest:
         return replace(self, xen=replace(self.xen, tracks=tracks))
 
     def xen_patch_path(self, file: str) -> Path:
-        return self.layer / XEN_OPENXT_DIR / file
+        return self.root / XEN_OPENXT_DIR / file
 
     def linux_file_path(self, file: str) -> Path:
-        return self.layer / LINUX_FILES_DIR / file
+        return self.root / LINUX_FILES_DIR / file
 
     def icbinn_patch_path(self, file: str) -> Path:
-        return self.layer / ICBINN_FILES_DIR / file
+        return self.root / ICBINN_FILES_DIR / file
 
 
 # --------------------------------------------------------------------------
@@ -275,7 +277,7 @@ def manifest_path(checkout: Checkout) -> Path:
 
 
 def known_vms(layer: Path) -> tuple[str, ...]:
-    """VM names that may carry kernel fragments: the layer's openxt-<vm> machines."""
+    """VM names that may carry kernel fragments: the BSP layer's openxt-<vm> machines."""
     machines = sorted(p.stem.removeprefix("openxt-") for p in (layer / "conf" / "machine").glob("openxt-*.conf"))
     return tuple(machines) or DEFAULT_VMS
 
@@ -328,7 +330,7 @@ def validate(data: Any, checkout: Checkout, *, path: Path | None = None,
 
     path = path or manifest_path(checkout)
     shown = display_path(path, checkout)
-    checker = ManifestChecker(shown, checkout.layer, exists or Path.is_file, known_vms(checkout.layer))
+    checker = ManifestChecker(shown, checkout.root, exists or Path.is_file, known_vms(checkout.bsp_layer))
     result = manifest(checker, data, path)
     if checker.problems:
         raise ManifestError(shown, checker.problems)

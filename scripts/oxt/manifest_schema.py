@@ -51,9 +51,9 @@ _TOOL_VERSION = re.compile(r"\d+\.\d+")
 class ManifestChecker(YamlChecker):
     """The toolkit plus what manifest values share: pinned commits, layer files, patch queues."""
 
-    def __init__(self, shown: str, layer: Path, exists: Callable[[Path], bool], vms: tuple[str, ...]):
+    def __init__(self, shown: str, root: Path, exists: Callable[[Path], bool], vms: tuple[str, ...]):
         super().__init__(shown)
-        self.layer = layer
+        self.root = root  # the checkout; the file directories are relative to it
         self.exists = exists
         self.vms = vms
 
@@ -67,18 +67,18 @@ class ManifestChecker(YamlChecker):
                            "pin the full lowercase commit (git rev-parse <ref>), never a short id, tag or AUTOREV")
 
     def rel_file(self, value: Any, at: At, base: PurePosixPath, what: str) -> str | None:
-        """A path relative to a layer directory: must stay inside it and exist."""
+        """A path relative to a layer's file directory *base*: must stay inside it and exist."""
         if not isinstance(value, str) or not value.strip():
             self.error(at, f"expected a {what} file name (string), got {type_name(value)}")
             return None
         value = str(value)
         p = PurePosixPath(value)
         if p.is_absolute() or "\\" in value or any(part in ("..", "") for part in value.split("/")) or value.startswith("./"):
-            self.error(at, f"{value!r} must be a plain path inside meta-openxt/{base}/ (no '..', no absolute path)",
+            self.error(at, f"{value!r} must be a plain path inside {base}/ (no '..', no absolute path)",
                        "put the file there and name it relative to that directory")
             return None
-        if not self.exists(self.layer / base / value):
-            self.error(at, f"{what} file {value!r} not found at meta-openxt/{base}/{value}",
+        if not self.exists(self.root / base / value):
+            self.error(at, f"{what} file {value!r} not found at {base}/{value}",
                        "add the file there (git add it) or remove the entry")
             return None
         return value
@@ -137,20 +137,20 @@ def manifest(c: ManifestChecker, data: Any, path: Path) -> Manifest | None:
     unreferenced_xsa_files(c, found["xen"])
     if c.problems:
         return None
-    return Manifest(Path(path), c.layer, found["xen"], found["linux"], found["icbinn"])
+    return Manifest(Path(path), c.root, found["xen"], found["linux"], found["icbinn"])
 
 
 def unreferenced_xsa_files(c: ManifestChecker, xen_: Xen) -> None:
     """Every file in the XSA directory belongs to a queued XSA: a stray one is a leftover
     (a file copied by hand, an entry edited out) that no recipe applies."""
-    root = c.layer / XEN_XSA_DIR
+    root = c.root / XEN_XSA_DIR
     if not root.is_dir():
         return
     queued = {f for t in xen_.tracks for x in t.xsa for f in x.patches}
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(root).as_posix()
         if rel not in queued and c.exists(path):
-            shown = f"meta-openxt/{XEN_XSA_DIR}/{rel}"
+            shown = f"{XEN_XSA_DIR}/{rel}"
             c.problems.append(Problem(shown, "not in any track's XSA queue (no recipe applies it)",
                                       "queue it for its track (oxt xsa add N FILE) or delete it (git rm)"))
 

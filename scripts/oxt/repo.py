@@ -7,7 +7,11 @@ from pathlib import Path
 
 from oxt.errors import ConfigError
 
-MARKER = Path("meta-openxt") / "conf" / "layer.conf"
+# The layers of this repository (relative to the checkout), by the Yocto
+# Project Compatible types yocto-check-layer tells apart.
+DISTRO_LAYER = "meta-openxt"  # the openxt distro, its multiconfigs, images and software
+BSP_LAYER = "meta-openxt-bsp"  # the openxt-<vm> machines, their kernel and dom0's boot chain
+MARKER = Path(DISTRO_LAYER) / "conf" / "layer.conf"
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,13 @@ class Checkout:
 
     @property
     def layer(self) -> Path:
-        return self.root / "meta-openxt"
+        """The distro layer (meta-openxt)."""
+        return self.root / DISTRO_LAYER
+
+    @property
+    def bsp_layer(self) -> Path:
+        """The BSP layer (meta-openxt-bsp): machines, kernel, boot chain."""
+        return self.root / BSP_LAYER
 
     @property
     def kas_dir(self) -> Path:

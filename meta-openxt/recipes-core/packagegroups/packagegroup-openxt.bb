@@ -10,7 +10,13 @@ HOMEPAGE = "https://openxt.org/"
 SECTION = "base"
 LICENSE = "MIT"
 
-inherit packagegroup
+inherit packagegroup features_check
+
+# What the packages need of the distro: Xen (dom0, the guests' xenstore
+# clients) and the uivm's surf (x11 and opengl, as its recipe requires).
+# Elsewhere (oe-core's defaults have no opengl, no xen) the packagegroup is
+# skipped instead of leaving a world build with nothing providing surf.
+REQUIRED_DISTRO_FEATURES = "xen x11 opengl"
 
 PACKAGES = "\
     ${PN}-dom0 \

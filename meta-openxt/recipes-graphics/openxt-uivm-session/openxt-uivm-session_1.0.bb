@@ -16,7 +16,10 @@ S = "${WORKDIR}"
 
 inherit allarch features_check
 
-REQUIRED_DISTRO_FEATURES = "x11"
+# surf, which the session runs, requires both (meta-oe's surf_2.1.bb): without
+# opengl (oe-core's default features, for one) the session would have nothing
+# to run and a world build nothing providing surf.
+REQUIRED_DISTRO_FEATURES = "x11 opengl"
 
 do_install() {
     install -d ${D}${sysconfdir}/mini_x ${D}${sysconfdir}/default

@@ -22,6 +22,13 @@ STUBDOMAIN_MACHINE = "openxt-stubdomain"
 STUBDOMAIN_DEPLOY_DIR = "${OPENXT_TMPDIR_BASE}-${STUBDOMAIN_MC}/deploy/images/${STUBDOMAIN_MACHINE}"
 do_install[mcdepends] = "mc:${BB_CURRENT_MC}:${STUBDOMAIN_MC}:${STUBDOMAIN_IMAGE}:do_image_complete"
 
+# Without the stubdomain multiconfig (any build but the openxt one, e.g. a
+# world build of another distro) the mcdepends cannot resolve: bitbake stops
+# with "depends on nonexistent multiconfig". Such a build cannot use this
+# recipe anyway, so it skips it (base.bbclass skips a recipe whose
+# SKIP_RECIPE[PN] is not empty).
+SKIP_RECIPE[openxt-stubdomain-initramfs] = "${@'' if d.getVar('STUBDOMAIN_MC') in (d.getVar('BBMULTICONFIG') or '').split() else 'needs the %s multiconfig (BBMULTICONFIG) that builds %s' % (d.getVar('STUBDOMAIN_MC'), d.getVar('STUBDOMAIN_IMAGE'))}"
+
 # The files come from another configuration, not from a source tree.
 INHIBIT_DEFAULT_DEPS = "1"
 do_fetch[noexec] = "1"

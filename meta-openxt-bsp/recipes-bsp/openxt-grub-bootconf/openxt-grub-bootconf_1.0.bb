@@ -50,6 +50,9 @@ addtask deploy after do_compile before do_build
 
 # KERNEL_IMAGETYPE is a machine setting.
 PACKAGE_ARCH = "${MACHINE_ARCH}"
+# dom0's boot menu: on any other machine it would be a second provider of
+# virtual-grub-bootconf next to oe-core's grub-bootconf.
+COMPATIBLE_MACHINE = "openxt-dom0"
 
 FILES:${PN} += "${EFI_FILES_PATH}/grub.cfg"
 

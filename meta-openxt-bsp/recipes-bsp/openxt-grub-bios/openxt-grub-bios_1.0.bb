@@ -54,3 +54,5 @@ do_deploy() {
 addtask deploy after do_compile before do_build
 
 COMPATIBLE_HOST = "(i.86|x86_64).*-linux"
+# Part of dom0's disk (wic/openxt-dom0.wks.in), no other machine's.
+COMPATIBLE_MACHINE = "openxt-dom0"
