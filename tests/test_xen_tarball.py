@@ -87,6 +87,13 @@ def test_good_and_bad_signature(http_root, tmp_path):
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    try:
+        _signature_cases(subprocess, env, home, root, template, tmp_path)
+    finally:  # gpg starts an agent per home: stop it, or it outlives the test run
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
+
+
+def _signature_cases(subprocess, env, home, root, template, tmp_path):
     subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Test Xen <t@x.invalid>",
                     "ed25519", "sign", "never"], env=env, check=True, capture_output=True)
     fpr = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys"], env=env, check=True,
