@@ -1170,7 +1170,6 @@ def artifact_problems(wfs: dict, runner_temp: Path) -> list[str]:
     """Run the staging step as the job does, then list what the uploads would send:
     each image file once and no symlink; logs: only log.do_*.* task logs (not their
     log.do_* links) and the timestamped console logs."""
-    build = runner_temp / "kas-work" / "build"
     stage = build_step("Stage the image files", wfs)["run"]
     script = stage.replace("ci/.github/scripts/", f"{REPO_ROOT}/.github/scripts/")
     result, _ = run_step_script(script, {"RUNNER_TEMP": str(runner_temp)}, runner_temp)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from oxt.errors import ConfigError
 from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel, root_device, rpcgen_xml
-from oxt.layerinfo import ConfigStack, recipe_name
+from oxt.layerinfo import ConfigStack
 from oxt.manifest import LINUX_FILES_DIR, load_manifest, manifest_path
 from oxt.problems import Problem
 from oxt.repo import Checkout
@@ -115,7 +115,8 @@ def kernel_record(ex) -> kernel_toolchain.Record | Problem | None:
 
 def boot_command_lines(ex, plan) -> list[root_device.BootCommandLine]:
     """Every assignment in our layers whose value passes root=, expanded in each VM where it resolves."""
-    stacks = list(_vm_stacks(ex, plan))
+    # the kernel version per VM once: kernel_of reads every configuration file
+    stacks = [(stack, kernel_of(ex, stack)[1]) for _, stack in _vm_stacks(ex, plan)]
     found = {}
     for layer in ex.layers:
         for path in layer.mentioning("root="):
@@ -126,10 +127,9 @@ def boot_command_lines(ex, plan) -> list[root_device.BootCommandLine]:
                 if "root=" not in a.value:
                     continue
                 results = []
-                for vm, stack in stacks:
+                for stack, version in stacks:
                     full = ConfigStack([*stack.units, unit], stack.preset)
                     value = full.expand(a.value)
-                    _, version = kernel_of(ex, stack)
                     results.append((value, version, bool(full.value("INITRAMFS_IMAGE"))))
                 resolved = [r for r in results if "${" not in r[0]] or results[:1]
                 for value, version, initramfs in resolved:
