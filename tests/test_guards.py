@@ -17,7 +17,7 @@ from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel
 from fixtures.check import expect_problem, run_check
 
 NM_FILES = Path("meta-openxt-haskell/recipes-connectivity/networkmanager-introspection/files")
-NETWORK_SLAVE = Path("meta-openxt-haskell/recipes-openxt/network-slave/network-slave_git.bb")
+NETWORK_SLAVE = Path("meta-openxt-haskell/dynamic-layers/openxt/recipes-openxt/network-slave/network-slave_git.bb")
 VERSIONS_INC = Path("meta-openxt/conf/distro/include/openxt-versions.inc")
 GRUB_BOOTCONF = Path("meta-openxt-bsp/recipes-bsp/openxt-grub-bootconf/openxt-grub-bootconf_1.0.bb")
 ICBINN_SOCKET = Path("meta-openxt/recipes-support/icbinn/files/icbinn-server.socket")

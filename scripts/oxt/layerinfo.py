@@ -229,7 +229,29 @@ class Layer:
 
     @property
     def bbfiles_patterns(self) -> list[str]:
-        return self.layer_value("BBFILES").split()
+        """BBFILES, plus the BBFILES_DYNAMIC entries bitbake would add: "collection:glob" when the
+        collection is in the stack, "!collection:glob" when it is not."""
+        patterns = self.layer_value("BBFILES").split()
+        for entry in self.layer_value("BBFILES_DYNAMIC").split():
+            name, _, pattern = entry.partition(":")
+            if (name.lstrip("!") in self.stack_collections) != name.startswith("!"):
+                patterns.append(pattern)
+        return patterns
+
+    @functools.cached_property
+    def stack_collections(self) -> set[str]:
+        """The collections bitbake is sure to have: those of every local layer and what they
+        LAYERDEPENDS on (bitbake refuses a stack that lacks one)."""
+        found = set()
+        for root in dict.fromkeys((self.path, *self.roots)):
+            layer = self if root == self.path else Layer(root, (root,))
+            if not layer.conf.is_file():
+                continue
+            for collection in layer.collections:
+                found.add(collection)
+                depends = layer.layer_value(f"LAYERDEPENDS_{collection}")
+                found.update(re.sub(r"\([^)]*\)", " ", depends).split())  # drop "(>= 2)" version constraints
+        return found
 
     def _confs(self, kind: str) -> dict[str, Path]:
         return {p.stem: p for p in sorted((self.path / "conf" / kind).glob("*.conf"))}

@@ -9,4 +9,4 @@ DEPENDS = "haskell-utf8-string haskell-xchutils xen-libxenstore"
 
 HASKELL_VERSION = "0.1"
 
-require xclibs.inc
+require recipes-openxt/xclibs/xclibs.inc
