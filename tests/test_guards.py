@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from fixtures.checkout import SOURCE, append
-from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel, root_device, rpcgen_xml
+from oxt.guards import (dead_recipes, kernel_toolchain, layer_boundaries, listen_all, oldest_kernel, root_device,
+                        rpcgen_xml)
 from fixtures.check import expect_problem, run_check
 
 NM_FILES = Path("meta-openxt-haskell/recipes-connectivity/networkmanager-introspection/files")
@@ -22,6 +23,7 @@ VERSIONS_INC = Path("meta-openxt/conf/distro/include/openxt-versions.inc")
 GRUB_BOOTCONF = Path("meta-openxt-bsp/recipes-bsp/openxt-grub-bootconf/openxt-grub-bootconf_1.0.bb")
 ICBINN_SOCKET = Path("meta-openxt/recipes-support/icbinn/files/icbinn-server.socket")
 MANIFEST = Path("recipes-templates/manifest.yml")
+XCHXENSTORE = Path("meta-openxt-haskell/dynamic-layers/openxt/recipes-openxt/xclibs/haskell-xchxenstore_git.bb")
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -261,6 +263,44 @@ def test_reachability_follows_packages_multilib_and_native_names():
     assert problem.where == "orphan.bb:1" and "recipe orphan is reached by no image" in problem.what
 
 
+# -- a recipe needs only what its layer's dependencies provide ----------------------
+
+
+def our_layer(name, coll, depends=()):
+    return layer_boundaries.OurLayer(name, frozenset([coll]), frozenset(depends))
+
+
+def needs(pn, layer, names=(), provides=(), dynamic=()):
+    return layer_boundaries.RecipeNeeds(pn, layer, frozenset(dynamic), frozenset({pn, *provides}),
+                                        tuple((n, "DEPENDS", f"{pn}.bb:7") for n in names))
+
+
+LAYERS = {"meta-distro": our_layer("meta-distro", "distro", ["haskell", "core"]),
+          "meta-haskell": our_layer("meta-haskell", "haskell", ["core", "tools"]),
+          "meta-tools": our_layer("meta-tools", "tools")}
+
+
+def test_a_recipe_needing_a_layer_outside_its_layerdepends_is_reported():
+    recipes = [needs("xen-libxenstore", "meta-distro"), needs("xchxenstore", "meta-haskell", ["lib32-xen-libxenstore"])]
+    [problem] = layer_boundaries.check(LAYERS, recipes)
+    assert problem.where == "xchxenstore.bb:7"
+    assert "needs lib32-xen-libxenstore (DEPENDS), which only meta-distro provides" in problem.what
+    assert "does not LAYERDEPENDS on distro" in problem.what and "Nothing PROVIDES" in problem.what
+    assert "LAYERDEPENDS_haskell" in problem.fix and "meta-haskell/dynamic-layers/distro/" in problem.fix
+
+
+def test_layerdepends_transitively_dynamic_layers_and_unknown_names_pass():
+    recipes = [
+        needs("xen-libxenstore", "meta-distro", provides=["xen-libxenstore-dev"]),
+        needs("rpcgen", "meta-tools"),
+        needs("network-slave", "meta-distro", ["rpcgen-native", "ghc"]),  # distro -> haskell -> tools
+        needs("ghc", "meta-haskell", ["rpcgen-native", "glibc"]),  # tools: a LAYERDEPENDS; glibc: upstream
+        needs("xchxenstore", "meta-haskell", ["xen-libxenstore-dev"], dynamic=["distro"]),
+    ]
+    assert layer_boundaries.check(LAYERS, recipes) == []
+    assert layer_boundaries.visible(LAYERS, {"distro"}) == {"distro", "haskell", "core", "tools"}
+
+
 # -- the toolchain that compiled the kernel -------------------------------------
 
 
@@ -373,3 +413,15 @@ def test_check_reports_a_kernel_nobody_compiled(capsys, checkout):
     end = text.index('    binutils: "', start)
     path.write_text(text[:start] + text[text.index("\n", end) + 1:])
     expect_problem(checkout, where=str(MANIFEST), says=["no linux.compiled_with", "linux-openxt 4.9.337"])
+
+
+@pytest.mark.slow
+def test_check_reports_a_recipe_needing_a_layer_its_layer_does_not_depend_on(capsys, checkout):
+    # haskell-xchxenstore as it was before it moved under dynamic-layers/openxt:
+    # meta-openxt-haskell alone (yocto-check-layer) cannot provide xen-libxenstore.
+    moved = checkout / "meta-openxt-haskell/recipes-openxt/xclibs/haskell-xchxenstore_git.bb"
+    (checkout / XCHXENSTORE).rename(moved)
+    moved.write_text(moved.read_text().replace("require recipes-openxt/xclibs/xclibs.inc", "require xclibs.inc"))
+    expect_problem(checkout, where=f"{moved.relative_to(checkout)}:{line_of(moved, 'DEPENDS =')}",
+                   says=["recipe haskell-xchxenstore (meta-openxt-haskell) needs xen-libxenstore (DEPENDS)",
+                         "only meta-openxt provides", "does not LAYERDEPENDS on openxt"])

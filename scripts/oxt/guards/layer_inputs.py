@@ -11,11 +11,13 @@ distro), collects files of this checkout's layers and runs every guard.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
 from oxt.errors import ConfigError
-from oxt.guards import dead_recipes, kernel_toolchain, listen_all, oldest_kernel, root_device, rpcgen_xml
+from oxt.guards import (dead_recipes, kernel_toolchain, layer_boundaries, listen_all, oldest_kernel, root_device,
+                        rpcgen_xml)
 from oxt.layerinfo import ConfigStack
 from oxt.manifest import LINUX_FILES_DIR, load_manifest, manifest_path
 from oxt.problems import Problem
@@ -191,6 +193,45 @@ def recipe_refs(ex) -> list[dead_recipes.RecipeRefs]:
     return refs
 
 
+_NEEDS_VARS = ("DEPENDS", "RDEPENDS", "RRECOMMENDS")
+
+
+def layer_needs(ex) -> tuple[dict[str, layer_boundaries.OurLayer], list[layer_boundaries.RecipeNeeds]]:
+    """Our layers' collections and LAYERDEPENDS, and what each recipe provides and names as a dependency."""
+    layers, recipes = {}, []
+    for layer in ex.layers:
+        depends = set()
+        for coll in layer.collections:
+            depends |= set(re.sub(r"\([^)]*\)", " ", layer.layer_value(f"LAYERDEPENDS_{coll}")).split())
+        layers[layer.name] = layer_boundaries.OurLayer(layer.name, frozenset(layer.collections), frozenset(depends))
+        dynamic: dict[Path, set[str]] = {}
+        for entry in layer.layer_value("BBFILES_DYNAMIC").split():
+            coll, _, pattern = entry.partition(":")
+            if not coll.startswith("!"):
+                for path in layer.bbfiles:
+                    if path.match(pattern) or fnmatch.fnmatch(str(path), pattern):
+                        dynamic.setdefault(path, set()).add(coll)
+        for pn, paths in layer.recipes.items():
+            provides, needs = {pn, f"{pn}-dev", f"{pn}-staticdev"}, []
+            for path in paths:
+                unit = ex.parse(path)
+                for a in unit.assignments():
+                    base = a.name.split(":")[0]
+                    value = a.value.replace("${PN}", pn).replace("${BPN}", pn)
+                    if base in ("PACKAGES", "PROVIDES") or base.startswith("RPROVIDES"):
+                        provides |= dead_recipes.words(value)
+                    elif base in _NEEDS_VARS:
+                        needs += [(w, a.name, f"{ex.rel(a.file)}:{a.line}") for w in sorted(dead_recipes.words(value))]
+                for flag in ("depends", "rdepends", "mcdepends"):
+                    for a in unit.flags(flag):
+                        needs += [(w, f"[{flag}]", f"{ex.rel(a.file)}:{a.line}")
+                                  for w in sorted(dead_recipes.words(a.value.replace("${PN}", pn)))]
+            recipes.append(layer_boundaries.RecipeNeeds(
+                pn, layer.name, frozenset(c for p in paths for c in dynamic.get(p, ())), frozenset(provides),
+                tuple(n for n in needs if n[0] != pn)))
+    return layers, recipes
+
+
 def root_names(ex) -> set[str]:
     """Where building starts: every kas file of the checkout (targets, local.conf
     blocks) and our configuration files (preferred providers, image settings)."""
@@ -221,4 +262,5 @@ def check(ex, plan) -> list[Problem]:
         problems += rpcgen_xml.check(path, shown)
     problems += listen_all.check(unit_files(ex))
     problems += dead_recipes.check(recipe_refs(ex), root_names(ex))
+    problems += layer_boundaries.check(*layer_needs(ex))
     return problems
