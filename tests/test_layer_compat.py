@@ -78,7 +78,7 @@ def test_layerseries_compat_names_scarthgap(name):
 
 # layer.conf may only describe the layer: anything else is global configuration
 # that every build including the layer would get.
-LAYER_CONF_VARS = re.compile(r"(BBPATH|BBFILES|BBFILE_COLLECTIONS|BBFILE_PATTERN_\S+|BBFILE_PRIORITY_\S+|"
+LAYER_CONF_VARS = re.compile(r"(BBPATH|BBFILES|BBFILES_DYNAMIC|BBFILE_COLLECTIONS|BBFILE_PATTERN_\S+|BBFILE_PRIORITY_\S+|"
                              r"LAYERVERSION_\S+|LAYERSERIES_COMPAT_\S+|LAYERDEPENDS_\S+|LAYERRECOMMENDS_\S+)")
 
 
