@@ -129,7 +129,9 @@ def kas_items(kas_dir: Path) -> list[str]:
             continue
         config = yaml.safe_load(path.read_text()) or {}
         header = config.get("local_conf_header") or {}
-        if not keeps_mask(header):
+        # fragments that drop the masks (nomask, debug) do not shape them; the main
+        # file always does, masks switched on or not (its switch block is left out)
+        if path != kas_set.main and not keeps_mask(header):
             continue
         name = path.name
         target = config.get("target")
