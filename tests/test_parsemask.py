@@ -388,3 +388,21 @@ def test_switching_the_masks_on_keeps_their_kas_inputs(checkout):
     assert any(item.startswith("openxt.yml ") for item in off)
     switch_masks_on(checkout)
     assert inputs.kas_items(checkout / "kas") == off
+
+
+def test_build_files_follow_bbfiles_dynamic_with_the_builds_collections(tmp_path):
+    from oxt.layerinfo import Layer
+    from oxt.parsemask.buildconf import _collected
+
+    layer = tmp_path / "meta-x"
+    (layer / "conf").mkdir(parents=True)
+    (layer / "conf" / "layer.conf").write_text(
+        'BBFILES += "${LAYERDIR}/recipes/*.bb"\nBBFILE_COLLECTIONS += "x"\n'
+        'BBFILES_DYNAMIC += "!other:${LAYERDIR}/without-other/*.bb other:${LAYERDIR}/with-other/*.bb"\n')
+    for sub in ("recipes", "without-other", "with-other"):
+        (layer / sub).mkdir()
+        (layer / sub / f"{sub}_1.0.bb").write_text("")
+    names = lambda files: sorted(Path(f).parent.name for f in files)  # noqa: E731
+    assert names(_collected(Layer(layer, (layer,)), {"x"})) == ["recipes", "without-other"]
+    # "other" is in the build though the layer alone cannot know it: bitbake drops the "!other" entry
+    assert names(_collected(Layer(layer, (layer,)), {"x", "other"})) == ["recipes", "with-other"]

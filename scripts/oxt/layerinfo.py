@@ -227,16 +227,24 @@ class Layer:
     def collections(self) -> list[str]:
         return self.layer_value("BBFILE_COLLECTIONS").split()
 
+    def layer_depends(self, collection: str) -> set[str]:
+        """The collections LAYERDEPENDS_<collection> names, without "(>= 2)" version constraints."""
+        return set(re.sub(r"\([^)]*\)", " ", self.layer_value(f"LAYERDEPENDS_{collection}")).split())
+
+    def dynamic_patterns(self, collections: set[str]) -> list[tuple[str, str]]:
+        """(collection, glob) of the BBFILES_DYNAMIC entries bitbake adds in a stack of *collections*:
+        "collection:glob" when the collection is there, "!collection:glob" when it is not."""
+        entries = (entry.partition(":")[::2] for entry in self.layer_value("BBFILES_DYNAMIC").split())
+        return [(name.lstrip("!"), pattern) for name, pattern in entries
+                if (name.lstrip("!") in collections) != name.startswith("!")]
+
+    def patterns_for(self, collections: set[str]) -> list[str]:
+        """BBFILES plus the BBFILES_DYNAMIC globs bitbake adds in a stack of *collections*."""
+        return self.layer_value("BBFILES").split() + [pattern for _, pattern in self.dynamic_patterns(collections)]
+
     @property
     def bbfiles_patterns(self) -> list[str]:
-        """BBFILES, plus the BBFILES_DYNAMIC entries bitbake would add: "collection:glob" when the
-        collection is in the stack, "!collection:glob" when it is not."""
-        patterns = self.layer_value("BBFILES").split()
-        for entry in self.layer_value("BBFILES_DYNAMIC").split():
-            name, _, pattern = entry.partition(":")
-            if (name.lstrip("!") in self.stack_collections) != name.startswith("!"):
-                patterns.append(pattern)
-        return patterns
+        return self.patterns_for(self.stack_collections)
 
     @functools.cached_property
     def stack_collections(self) -> set[str]:
@@ -245,12 +253,19 @@ class Layer:
         found = set()
         for root in dict.fromkeys((self.path, *self.roots)):
             layer = self if root == self.path else Layer(root, (root,))
-            if not layer.conf.is_file():
-                continue
-            for collection in layer.collections:
-                found.add(collection)
-                depends = layer.layer_value(f"LAYERDEPENDS_{collection}")
-                found.update(re.sub(r"\([^)]*\)", " ", depends).split())  # drop "(>= 2)" version constraints
+            if layer.conf.is_file():
+                for collection in layer.collections:
+                    found |= {collection, *layer.layer_depends(collection)}
+        return found
+
+    @functools.cached_property
+    def dynamic_files(self) -> dict[Path, set[str]]:
+        """Recipe/append -> the collections whose BBFILES_DYNAMIC entry makes bitbake collect it."""
+        found: dict[Path, set[str]] = {}
+        for collection, pattern in self.dynamic_patterns(self.stack_collections):
+            if collection in self.stack_collections and pattern.startswith(str(self.path)):
+                for path in glob.glob(pattern):
+                    found.setdefault(Path(path), set()).add(collection)
         return found
 
     def _confs(self, kind: str) -> dict[str, Path]:

@@ -11,7 +11,6 @@ distro), collects files of this checkout's layers and runs every guard.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
@@ -200,17 +199,8 @@ def layer_needs(ex) -> tuple[dict[str, layer_boundaries.OurLayer], list[layer_bo
     """Our layers' collections and LAYERDEPENDS, and what each recipe provides and names as a dependency."""
     layers, recipes = {}, []
     for layer in ex.layers:
-        depends = set()
-        for coll in layer.collections:
-            depends |= set(re.sub(r"\([^)]*\)", " ", layer.layer_value(f"LAYERDEPENDS_{coll}")).split())
+        depends = {dep for coll in layer.collections for dep in layer.layer_depends(coll)}
         layers[layer.name] = layer_boundaries.OurLayer(layer.name, frozenset(layer.collections), frozenset(depends))
-        dynamic: dict[Path, set[str]] = {}
-        for entry in layer.layer_value("BBFILES_DYNAMIC").split():
-            coll, _, pattern = entry.partition(":")
-            if not coll.startswith("!"):
-                for path in layer.bbfiles:
-                    if path.match(pattern) or fnmatch.fnmatch(str(path), pattern):
-                        dynamic.setdefault(path, set()).add(coll)
         for pn, paths in layer.recipes.items():
             provides, needs = {pn, f"{pn}-dev", f"{pn}-staticdev"}, []
             for path in paths:
@@ -226,9 +216,9 @@ def layer_needs(ex) -> tuple[dict[str, layer_boundaries.OurLayer], list[layer_bo
                     for a in unit.flags(flag):
                         needs += [(w, f"[{flag}]", f"{ex.rel(a.file)}:{a.line}")
                                   for w in sorted(dead_recipes.words(a.value.replace("${PN}", pn)))]
-            recipes.append(layer_boundaries.RecipeNeeds(
-                pn, layer.name, frozenset(c for p in paths for c in dynamic.get(p, ())), frozenset(provides),
-                tuple(n for n in needs if n[0] != pn)))
+            dynamic = frozenset(c for p in paths for c in layer.dynamic_files.get(p, ()))
+            recipes.append(layer_boundaries.RecipeNeeds(pn, layer.name, dynamic, frozenset(provides),
+                                                        tuple(n for n in needs if n[0] != pn)))
     return layers, recipes
 
 

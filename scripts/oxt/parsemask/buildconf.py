@@ -106,14 +106,8 @@ def checkout_of(path: Path) -> GitCheckout | None:
 
 def _collected(layer: Layer, collections: set[str]) -> list[str]:
     """BBFILES plus the BBFILES_DYNAMIC entries whose collection is (or, with !, is not) present."""
-    patterns = layer.bbfiles_patterns
-    for entry in layer.layer_value("BBFILES_DYNAMIC").split():
-        name, _, pattern = entry.partition(":")
-        present = name.lstrip("!") in collections
-        if present != name.startswith("!"):
-            patterns.append(pattern)
     found = set()
-    for pattern in patterns:
+    for pattern in layer.patterns_for(collections):
         found.update(os.path.normpath(p) for p in glob.glob(pattern) if p.endswith((".bb", ".bbappend")))
     return sorted(found)
 
