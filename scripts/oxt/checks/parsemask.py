@@ -18,7 +18,7 @@ from oxt.parsemask.generate import generated_files, mask_file
 from oxt.problems import Problem
 from oxt.stack import Stack
 
-FIX = ("make the task graph again and run `oxt parsemask BUILD_DIR` (see `oxt parsemask --help`), "
+FIX = ("collect the task data again (collect.py) and run `oxt parsemask BUILD_DIR` (see `oxt parsemask --help`), "
        "then commit conf/multiconfig/parsemask/")
 
 

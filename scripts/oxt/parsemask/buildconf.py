@@ -1,8 +1,8 @@
-"""The build directory a task graph was made in: its layers, their files and checkouts.
+"""The build directory the task data was collected in: its layers, their files and checkouts.
 
 ``bitbake -g`` writes task-depends.dot into the build directory (TOPDIR), next
 to the ``conf/bblayers.conf`` and ``conf/local.conf`` kas wrote for it. From
-those we learn which layers the graph's recipe files belong to, each layer's
+those we learn which layers the task data's recipe files belong to, each layer's
 collection and ``BBFILE_PATTERN`` (the anchor of its masks), every recipe and
 bbappend file bitbake collects from it (``BBFILES`` and ``BBFILES_DYNAMIC``,
 as ``cooker.collect_bbfiles`` globs them) and which commit its checkout is at.
@@ -65,9 +65,9 @@ class BuildDir:
         return best
 
 
-def build_dir_of(graph: Path) -> Path:
-    """The build directory of a task-depends.dot (bitbake writes it into TOPDIR)."""
-    return Path(graph).resolve().parent
+def build_dir_of(data: Path) -> Path:
+    """The build directory of a taskdata.json (collect.py writes it into TOPDIR)."""
+    return Path(data).resolve().parent
 
 
 def bblayers(build: Path) -> list[Path]:
@@ -75,8 +75,8 @@ def bblayers(build: Path) -> list[Path]:
     try:
         text = conf.read_text()
     except OSError as err:
-        raise ConfigError(f"{conf}: cannot read ({err.strerror}); the task graph must lie in the build directory "
-                          "`bitbake -g` ran in (kas writes conf/bblayers.conf there)") from None
+        raise ConfigError(f"{conf}: cannot read ({err.strerror}); the task data must lie in the build directory "
+                          "collect.py ran in (kas writes conf/bblayers.conf there)") from None
     match = _BBLAYERS.search(text.replace("\\\n", " "))
     if not match:
         raise ConfigError(f"{conf}: no BBLAYERS assignment; is this a bitbake build directory?")

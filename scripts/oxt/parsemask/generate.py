@@ -1,6 +1,6 @@
-"""``oxt parsemask``: task graphs in, one mask include per multiconfig out.
+"""``oxt parsemask``: bitbake's task data in, one mask include per multiconfig out.
 
-Everything is read and checked first — the graphs, the build directories
+Everything is read and checked first — the task data, the build directories
 beside them, that their upstream checkouts are the pinned commits and their
 copies of our layers say what this checkout says, that every VM's image is in
 them — then every file is rendered in memory, and only then written (all or
@@ -16,7 +16,14 @@ from pathlib import Path
 from oxt.errors import ConfigError
 from oxt.fsutil import atomic_write
 from oxt.kasfiles import MAIN_KAS_FILE, RepoPin, compose
-from oxt.parsemask import GENERATED_MARK, INCLUDE_LINE, buildconf, inputs, mask, taskgraph
+from oxt.parsemask import (
+    GENERATED_MARK,
+    INCLUDE_LINE,
+    buildconf,
+    inputs,
+    mask,
+    taskdata,
+)
 from oxt.problems import Problem, ProblemsFound
 from oxt.repo import Checkout
 from oxt.resolve import resolve_vms
@@ -26,7 +33,7 @@ GRAPH_FILE = "task-depends.dot"
 
 
 def graph_path(arg: Path) -> Path:
-    """A task-depends.dot, or the build directory holding one."""
+    """A task-depends.dot, or the build directory holding one (for --compare)."""
     path = Path(arg)
     return path / GRAPH_FILE if path.is_dir() else path
 
@@ -51,10 +58,10 @@ def _mask_active(local_conf: str) -> bool:
     return any(line.strip() == INCLUDE_LINE for line in local_conf.splitlines())
 
 
-def verify_build(build: buildconf.BuildDir, graph: Path, pins: list[RepoPin], ours: set[str],
+def verify_build(build: buildconf.BuildDir, data: Path, pins: list[RepoPin], ours: set[str],
                  layers_digest: str) -> list[Problem]:
     """Was this build directory set up from this checkout's pins and layers, without masks?"""
-    where = str(graph)
+    where = str(data)
     problems = []
     if _mask_active(build.local_conf):
         problems.append(Problem(where, "was made with the parse masks on (conf/local.conf includes them): "
@@ -72,24 +79,24 @@ def verify_build(build: buildconf.BuildDir, graph: Path, pins: list[RepoPin], ou
         if pin is None:
             problems.append(Problem(where, f"its layer {layer.path} is no checkout of a repository "
                                     f"kas/{MAIN_KAS_FILE} names (origin {co.origin if co else 'none'})",
-                                    "make the graph in a build kas set up from kas/openxt.yml"))
+                                    "collect the task data in a build kas set up from kas/openxt.yml"))
             continue
         name = os.path.relpath(layer.path, co.top)
         seen.add((pin.name, "" if name == "." else name))
         if pin.commit and co.head != pin.commit:
             problems.append(Problem(where, f"repository {pin.name} was at {co.head[:12]} when it was made, "
                                     f"but the kas files pin {pin.commit[:12]}",
-                                    "run `kas checkout` (or `kas shell`) again and make the graph again"))
+                                    "run `kas checkout` (or `kas shell`) again and collect the task data again"))
     for pin in pins:
         for layer in pin.layers:
             if (pin.name, "" if layer in (".", "") else layer) not in seen:
                 problems.append(Problem(where, f"its build has no layer {layer or '.'} of repository {pin.name}",
-                                        f"make the graph in a build of kas/{MAIN_KAS_FILE}"))
+                                        f"collect the task data in a build of kas/{MAIN_KAS_FILE}"))
     mine = [layer for layer in build.layers if set(layer.collections) & ours]
     theirs = inputs._digest(inputs.layer_items([m.path for m in mine], [f for m in mine for f in m.bbfiles]))
     if theirs != layers_digest:
         problems.append(Problem(where, "was made from a copy of our layers whose recipes or dependency lines "
-                                "differ from this checkout's", "make the graph again from this checkout"))
+                                "differ from this checkout's", "collect the task data again from this checkout"))
     return problems
 
 
@@ -103,22 +110,22 @@ class Result:
 
 def _header(mc: str, roots: list[str], digest: inputs.Inputs) -> list[str]:
     return [
-        f"{GENERATED_MARK} from `bitbake -g` task graphs: generated — run `oxt parsemask BUILD_DIR`, "
+        f"{GENERATED_MARK} from bitbake's task data (collect.py): generated — run `oxt parsemask BUILD_DIR`, "
         "not by hand.",
         "# Regenerate as `oxt parsemask --help` says when `oxt check` reports it stale.",
-        f"# Multiconfig {mc} parses only the upstream recipe files that tasks of",
+        f"# Multiconfig {mc} parses only the upstream recipe files bitbake's task data reaches from",
         *[f"#   {root}" for root in roots],
-        "# come from (and their bbappends); our own layers are never masked.",
+        "# (and their bbappends); our own layers are never masked.",
         "# kas/nomask.yml (and kas/debug.yml) leave this file out: bitbake world, devtool, bitbake -e.",
         f"# inputs: {digest.line()}",
     ]
 
 
-def plan(checkout: Checkout, graph_args: list[Path]) -> tuple[Result, dict[Path, str], list[Path]]:
+def plan(checkout: Checkout, data_args: list[Path]) -> tuple[Result, dict[Path, str], list[Path]]:
     """Read and check everything; the masks, the files to write and the ones to delete."""
-    if not graph_args:
-        raise ConfigError("no task graph given: pass the build directory (or its task-depends.dot) of "
-                          "`bitbake -g` (see oxt parsemask --help)")
+    if not data_args:
+        raise ConfigError("no task data given: pass the build directory where collect.py wrote "
+                          f"{taskdata.OUTPUT} (or that file; see oxt parsemask --help)")
     comp = compose([checkout.kas_dir / MAIN_KAS_FILE], checkout.root)
     stack = Stack.of(comp)
     if not stack.layers:
@@ -131,36 +138,38 @@ def plan(checkout: Checkout, graph_args: list[Path]) -> tuple[Result, dict[Path,
     problems: list[Problem] = []
     needed: dict[str, dict[str, set[str]]] = {}  # mc -> collection -> layer-relative recipe files
     roots: dict[str, set[str]] = {}
-    tasks: dict[str, set[str]] = {}
+    recipes: dict[str, set[str]] = {}
     builds = []
-    for arg in graph_args:
-        path = graph_path(arg)
-        graph = taskgraph.read(path)
+    for arg in data_args:
+        path = taskdata.path_of(arg)
+        reached = taskdata.read(path)
         build = buildconf.read(buildconf.build_dir_of(path))
         problems += verify_build(build, path, pins, ours, digest.layers)
         builds.append(build)
-        for mc, files in graph.files.items():
+        for mc, files in reached.files.items():
             for fn in files:
                 layer = build.layer_of(fn)
                 if layer is None:
                     problems.append(Problem(str(path), f"recipe {fn} of mc {mc} is in no layer of its build's "
-                                            "conf/bblayers.conf", "give the graph of that build directory"))
+                                            "conf/bblayers.conf", "give the task data of that build directory"))
                     continue
                 needed.setdefault(mc, {}).setdefault(layer.collections[0], set()).add(layer.rel(fn))
-            roots.setdefault(mc, set()).update(graph.roots.get(mc, ()))
-            tasks.setdefault(mc, set()).update(graph.tasks[mc])
+            recipes.setdefault(mc, set()).update(reached.recipes[mc])
+        for mc, targets in reached.roots().items():
+            roots.setdefault(mc, set()).update(targets)
     for vm in vms:
-        if f"{vm.image}:do_build" not in tasks.get(vm.name, ()):
-            problems.append(Problem(", ".join(str(graph_path(a)) for a in graph_args),
-                                    f"no task {vm.image}:do_build of mc {vm.name} in the task graphs",
-                                    f"make them with `bitbake -g` of every target of kas/{MAIN_KAS_FILE}"))
+        if vm.image not in recipes.get(vm.name, ()):
+            problems.append(Problem(", ".join(str(taskdata.path_of(a)) for a in data_args),
+                                    f"no recipe {vm.image} of mc {vm.name} in the task data",
+                                    f"collect it for every target of kas/{MAIN_KAS_FILE} "
+                                    f"(mc:{vm.name}:{vm.image} among them)"))
     if problems:
         raise ProblemsFound(problems, "oxt parsemask")
 
     result = Result([])
     texts: dict[Path, str] = {}
     for vm in vms:
-        mc_mask = mask.plan_mc(vm.name, needed[vm.name], roots[vm.name], builds[0], ours)
+        mc_mask = mask.plan_mc(vm.name, needed.get(vm.name, {}), roots.get(vm.name, set()), builds[0], ours)
         result.masks.append(mc_mask)
         result.paths[vm.name] = mask_file(stack, vm.name)
         texts[result.paths[vm.name]] = mask.render(mc_mask, _header(vm.name, mc_mask.roots, digest))

@@ -1,31 +1,39 @@
 """Mask, per multiconfig, the upstream recipes its images do not need.
 
 bitbake parses every recipe once per multiconfig: five VMs parse the ~3,000
-upstream recipe files five times. The images need a few hundred of them. From
-the task graph of the images (`bitbake -g`, made WITHOUT masks) this command
-writes, beside each multiconfig, conf/multiconfig/parsemask/<mc>.inc: a
-BBMASK that hides every upstream .bb file none of that multiconfig's tasks
-come from (every version of a needed recipe stays, with its native,
-nativesdk and lib32- variants), and the bbappends of hidden recipes. Our own
-layers are never masked. kas/openxt.yml includes the file of the multiconfig
-being parsed (its openxt-parse-mask block); kas/nomask.yml and kas/debug.yml
-switch that off for bitbake world, devtool and `bitbake -e`.
+upstream recipe files five times. The images need a few hundred of them.
+From bitbake's own task data for the image targets (collected in a build
+WITHOUT masks) this command writes, beside each multiconfig,
+conf/multiconfig/parsemask/<mc>.inc: a BBMASK that hides every upstream .bb
+file bitbake's task data does not reach in that multiconfig (every version of
+a reached recipe stays, with its native, nativesdk and lib32- variants), and
+the bbappends of hidden recipes. Our own layers are never masked.
+kas/openxt.yml includes the file of the multiconfig being parsed (its
+openxt-parse-mask block); kas/nomask.yml and kas/debug.yml switch that off for
+bitbake world, devtool and `bitbake -e`.
 
-Regenerating (on a build host, or through ../shared/harness with -g; the
-unmasked parse takes 15-25 minutes on 2 cores):
+Why task data and not `bitbake -g`'s task-depends.dot: that graph is the run
+queue after pruning, but bitbake resolves a provider for the DEPENDS,
+RDEPENDS, RRECOMMENDS and [depends] of every task of every recipe it reaches
+(do_populate_sdk_ext, gcc's do_check, ...) before it prunes; a mask made from
+the graph hides some of them and the same `bitbake -g` fails.
 
-  kas shell kas/openxt.yml:kas/testimage.yml:kas/nomask.yml -c 'bitbake -g \\
+Regenerating (on a build host, or in a work directory of ../shared/harness;
+the unmasked parse takes 15-25 minutes on 2 cores):
+
+  kas shell kas/openxt.yml:kas/testimage.yml:kas/nomask.yml -c \\
+      "python3 $PWD/scripts/oxt/parsemask/collect.py \\
       mc:dom0:openxt-dom0-image mc:ndvm:openxt-ndvm-image mc:uivm:openxt-uivm-image \\
       mc:syncvm:openxt-syncvm-image mc:stubdomain:openxt-stubdomain-image \\
-      mc:dom0:openxt-dom0-image:do_testimage mc:syncvm:openxt-syncvm-image:do_populate_sdk'
-  oxt parsemask build                       # kas's build directory, holding task-depends.dot
+      mc:dom0:openxt-dom0-image:do_testimage mc:syncvm:openxt-syncvm-image:do_populate_sdk"
+  oxt parsemask build                       # kas's build directory, holding taskdata.json
   git add meta-openxt/conf/multiconfig/parsemask && git commit
 
-Several graphs (several build directories) are merged. Before writing
-anything it checks that each graph's build used the pinned upstream commits,
-a copy of our layers that says what this checkout says, no masks, and that
-every VM's image is in it. Each include records the digest of its inputs;
-`oxt check` reports masks whose inputs changed (pins, our recipes and
+Several build directories (several taskdata.json) are merged. Before writing
+anything it checks that each build used the pinned upstream commits, a copy
+of our layers that says what this checkout says, no masks, and that every
+VM's image is in the task data. Each include records the digest of its
+inputs; `oxt check` reports masks whose inputs changed (pins, our recipes and
 dependency lines, the kas files). An image that comes to need a hidden recipe
 stops bitbake early with "Nothing PROVIDES", and openxt_parsemask.bbclass
 names the hidden file and this command.
@@ -34,9 +42,10 @@ names the hidden file and this command.
 missing, edited or stale, 0 when they match the checkout.
 
 --compare UNMASKED MASKED writes nothing either: it compares two task graphs
-of the same targets, one made with kas/nomask.yml and one with the masks,
-task by task and edge by edge, prints the counts and exits 2 (listing the
-first differing tasks) unless they are the same graph.
+(`bitbake -g`'s task-depends.dot) of the same targets, one made with
+kas/nomask.yml and one with the masks, task by task and edge by edge, prints
+the counts and exits 2 (listing the first differing tasks) unless they are
+the same graph.
 """
 
 from __future__ import annotations
@@ -46,12 +55,14 @@ from pathlib import Path
 from oxt.repo import find_checkout
 
 NAME = "parsemask"
-HELP = "mask, per multiconfig, the upstream recipes its images do not need (from `bitbake -g`)"
+HELP = "mask, per multiconfig, the upstream recipes its images do not need (from bitbake's task data)"
 
 
 def setup_parser(parser) -> None:
-    parser.add_argument("graphs", nargs="*", type=Path, metavar="BUILD_DIR|task-depends.dot",
-                        help="build directory of `bitbake -g` (or its task-depends.dot); several are merged")
+    parser.add_argument("graphs", nargs="*", type=Path, metavar="BUILD_DIR|FILE",
+                        help="build directory holding collect.py's taskdata.json (or that file; several are "
+                             "merged); with --compare two task-depends.dot of `bitbake -g` (or their build "
+                             "directories)")
     parser.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 2 if the committed masks are missing, edited or stale")
