@@ -35,7 +35,8 @@ def words(text: str) -> set[str]:
     return set(WORD.findall(text))
 
 
-def _candidates(word: str) -> list[str]:
+def base_names(word: str) -> list[str]:
+    """A dependency name without its multilib prefix, then also without a -native/-cross suffix."""
     base = MULTILIB.sub("", word)
     return [base, VARIANT.sub("", base)]
 
@@ -50,7 +51,7 @@ def check(recipes: list[RecipeRefs], roots: set[str]) -> list[Problem]:
     def resolve(names) -> set[str]:
         found = set()
         for word in names:
-            for cand in _candidates(word):
+            for cand in base_names(word):
                 if cand in owner:
                     found.add(owner[cand])
         return found

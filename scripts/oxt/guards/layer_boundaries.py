@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oxt.guards.dead_recipes import _candidates
+from oxt.guards.dead_recipes import base_names
 from oxt.problems import Problem
 
 
@@ -59,7 +59,7 @@ def check(layers: dict[str, OurLayer], recipes: list[RecipeNeeds]) -> list[Probl
         layer = layers[r.layer]
         seen = visible(layers, set(layer.collections) | set(r.dynamic))
         for name, var, where in r.needs:
-            providers = next((owners[c] for c in _candidates(name) if c in owners), set())
+            providers = next((owners[c] for c in base_names(name) if c in owners), set())
             if not providers or any(layers[p].collections & seen for p in providers):
                 continue
             other = layers[sorted(providers)[0]]

@@ -2,12 +2,14 @@
 
 bitbake parses every recipe of every layer once per multiconfig. OpenXT's
 images need a few hundred of the ~3,000 upstream recipe files in each
-multiconfig, so ``oxt parsemask`` reads the task graph of the images
-(``bitbake -g``'s task-depends.dot, made without masks), keeps every upstream
-recipe file a multiconfig's tasks come from and writes, per multiconfig, an
-include that masks the rest (BBMASK) in that multiconfig only:
+multiconfig, so ``oxt parsemask`` reads bitbake's task data for the images
+(collect.py, run in a build without masks), keeps every upstream recipe file
+it reaches in a multiconfig and writes, per multiconfig, an include that
+masks the rest (BBMASK) in that multiconfig only:
 
-    taskgraph.py   task-depends.dot -> recipe files per multiconfig, the graph's roots
+    collect.py     runs inside the build (bitbake's Python): task data -> taskdata.json
+    taskdata.py    taskdata.json -> recipe files and names per multiconfig, the targets
+    taskgraph.py   task-depends.dot -> tasks and edges (``--compare`` of two graphs)
     buildconf.py   the build directory beside it: its layers (bblayers.conf), their
                    collections, files and checkouts, whether its local.conf masked
     inputs.py      the digest of what decides the needed set (pins, our layers'
