@@ -462,3 +462,18 @@ def test_build_files_follow_bbfiles_dynamic_with_the_builds_collections(tmp_path
     assert names(_collected(Layer(layer, (layer,)), {"x"})) == ["recipes", "without-other"]
     # "other" is in the build though the layer alone cannot know it: bitbake drops the "!other" entry
     assert names(_collected(Layer(layer, (layer,)), {"x", "other"})) == ["recipes", "with-other"]
+
+
+def test_the_committed_masks_are_on_and_match_the_checkout(tmp_path):
+    """What we ship: kas/openxt.yml includes the masks, one per multiconfig, made from these inputs."""
+    from fixtures.checkout import copy_checkout
+
+    shipped = copy_checkout(tmp_path / "shipped", parse_masks=True)
+    assert INCLUDE_LINE in (shipped / "kas" / "openxt.yml").read_text()
+    assert sorted(p.stem for p in (shipped / PARSEMASK).glob("*.inc")) == sorted(VMS)
+    rc, out, err = run_oxt(shipped, "parsemask", "--check")
+    assert rc == 0 and f"the masks of {len(VMS)} multiconfigs match the checkout" in out, err
+    # and the test checkouts have them off, so editing a recipe there is not a stale mask
+    append(shipped / "meta-openxt/recipes-images/images/openxt-uivm-image.bb", 'IMAGE_INSTALL += "strace"\n')
+    rc, _, err = run_oxt(shipped, "parsemask", "--check")
+    assert rc == 2 and "parsemask/uivm.inc: was generated from other layers" in err
