@@ -43,8 +43,9 @@ python openxt_parsemask_hint() {
         for path in glob.glob(pattern):
             if path.endswith(".bb") and os.path.basename(path)[:-3].split("_")[0] in names and hidden_by.search(path):
                 hidden.add(os.path.normpath(path))
-    regenerate = ("regenerate the masks: `bitbake -g` of the images with kas/nomask.yml added, then "
-                  "`oxt parsemask BUILD_DIR` (see `oxt parsemask --help`; `oxt check` tells when they are stale), "
+    regenerate = ("regenerate the masks: collect bitbake's task data of the images with kas/nomask.yml added "
+                  "(scripts/oxt/parsemask/collect.py), then `oxt parsemask BUILD_DIR` (see `oxt parsemask --help`; "
+                  "`oxt check` tells when they are stale), "
                   "or add kas/nomask.yml to parse everything")
     if hidden:
         bb.error("mc:%s: '%s' may come from %s, which the parse mask of this multiconfig "
