@@ -17,8 +17,8 @@ masks the rest (BBMASK) in that multiconfig only:
     mask.py        keep patterns and bbappend masks per multiconfig, the include text
     generate.py    the whole run: verify the inputs, plan every file, write all or nothing
 
-Our own layers are never masked (only their bbappends of hidden upstream
-recipes, by file name); ``oxt check`` (checks/parsemask.py) reports masks made
+Our own layers are masked like upstream ones (the Haskell layer's 80 recipes
+parse in ndvm only), bbappends with the recipes they apply to; ``oxt check`` (checks/parsemask.py) reports masks made
 from other inputs than the checkout's.
 """
 

@@ -115,7 +115,7 @@ def _header(mc: str, roots: list[str], digest: inputs.Inputs) -> list[str]:
         "# Regenerate as `oxt parsemask --help` says when `oxt check` reports it stale.",
         f"# Multiconfig {mc} parses only the upstream recipe files bitbake's task data reaches from",
         *[f"#   {root}" for root in roots],
-        "# (and their bbappends); our own layers are never masked.",
+        "# (and their bbappends), in upstream layers and ours alike.",
         "# kas/nomask.yml (and kas/debug.yml) leave this file out: bitbake world, devtool, bitbake -e.",
         f"# inputs: {digest.line()}",
     ]

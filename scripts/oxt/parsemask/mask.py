@@ -1,7 +1,8 @@
 """From the recipe files a multiconfig needs to the BBMASK that hides the rest.
 
-Per upstream layer whose ``BBFILE_PATTERN`` is ``^${LAYERDIR}/`` one mask
-entry hides every ``.bb`` file of the layer except the kept ones:
+Per layer whose ``BBFILE_PATTERN`` is ``^${LAYERDIR}/`` (upstream and ours: our
+Haskell layer's 80 recipes are needed in ndvm only) one mask entry hides every
+``.bb`` file of the layer except the kept ones:
 
     ${BBFILE_PATTERN_core}(?!(?:${OPENXT_PARSEMASK_KEEP_core})$).*\\.bb$
 
@@ -57,6 +58,7 @@ class LayerMask:
     keep: list[str]  # keep patterns, sorted
     kept: int  # .bb files the patterns keep
     total: int  # .bb files bitbake collects from the layer
+    ours: bool = False  # one of this checkout's layers
 
     @property
     def collection(self) -> str:
@@ -69,27 +71,33 @@ class McMask:
     roots: list[str]
     layers: list[LayerMask] = field(default_factory=list)
     appends: list[str] = field(default_factory=list)  # bbappend file names hidden
-    unmasked: list[BuildLayer] = field(default_factory=list)  # upstream layers we cannot anchor a mask on
+    unmasked: list[BuildLayer] = field(default_factory=list)  # layers we cannot anchor a mask on
 
     @property
     def kept(self) -> int:
-        return sum(m.kept for m in self.layers)
+        """Upstream .bb files that stay visible."""
+        return sum(m.kept for m in self.layers if not m.ours)
 
     @property
     def total(self) -> int:
-        return sum(m.total for m in self.layers)
+        return sum(m.total for m in self.layers if not m.ours)
+
+    @property
+    def own_kept(self) -> int:
+        return sum(m.kept for m in self.layers if m.ours)
+
+    @property
+    def own_total(self) -> int:
+        return sum(m.total for m in self.layers if m.ours)
 
 
 def plan_mc(mc: str, needed: dict[str, set[str]], roots: set[str], build: BuildDir, ours: set[str]) -> McMask:
     """The mask of one multiconfig: the ``needed`` recipe files (collection -> paths relative to
-    its layer) stay visible in the layers of ``build``; layers of the ``ours`` collections are never masked."""
+    its layer) stay visible in the layers of ``build``, ours (the ``ours`` collections) as upstream ones."""
     result = McMask(mc, sorted(roots))
     visible: set[str] = set()
     for layer in build.layers:
         recipes = [f for f in layer.bbfiles if f.endswith(".bb")]
-        if set(layer.collections) & ours:
-            visible.update(recipes)
-            continue
         if not layer.anchored or len(layer.collections) != 1:
             result.unmasked.append(layer)
             visible.update(recipes)
@@ -98,7 +106,7 @@ def plan_mc(mc: str, needed: dict[str, set[str]], roots: set[str], build: BuildD
         matcher = re.compile(f"(?:{'|'.join(keep)})$") if keep else None
         kept = [f for f in recipes if matcher and matcher.match(layer.rel(f))]
         visible.update(kept)
-        result.layers.append(LayerMask(layer, keep, len(kept), len(recipes)))
+        result.layers.append(LayerMask(layer, keep, len(kept), len(recipes), bool(set(layer.collections) & ours)))
     all_recipes = {os.path.basename(f) for layer in build.layers for f in layer.bbfiles if f.endswith(".bb")}
     shown = {os.path.basename(f) for f in visible}
     appends = {os.path.basename(f) for layer in build.layers for f in layer.bbfiles if f.endswith(".bbappend")}

@@ -7,7 +7,8 @@ WITHOUT masks) this command writes, beside each multiconfig,
 conf/multiconfig/parsemask/<mc>.inc: a BBMASK that hides every upstream .bb
 file bitbake's task data does not reach in that multiconfig (every version of
 a reached recipe stays, with its native, nativesdk and lib32- variants), and
-the bbappends of hidden recipes. Our own layers are never masked.
+the bbappends of hidden recipes. Our own layers are masked the same way
+(meta-openxt-haskell's 80 recipes serve ndvm's network-slave only).
 kas/openxt.yml includes the file of the multiconfig being parsed (its
 openxt-parse-mask block); kas/nomask.yml and kas/debug.yml switch that off for
 bitbake world, devtool and `bitbake -e`.
@@ -128,7 +129,7 @@ def run(args) -> int:
     for m in result.masks:
         path = result.paths[m.mc]
         state = result.written.get(path, "would write")
-        print(f"{m.mc:<11} {m.kept:>5} of {m.total} upstream recipe files parse, "
+        print(f"{m.mc:<11} {m.kept:>5} of {m.total} upstream and {m.own_kept} of {m.own_total} own recipe files parse, "
               f"{len(m.appends)} bbappends hidden  {path.relative_to(checkout.root)} ({state})")
     for path in stale:
         print(f"{'':<11} {path.relative_to(checkout.root)} ({'deleted' if path in result.deleted else 'would delete'})")
