@@ -3,6 +3,8 @@ that fails midway puts every file back byte for byte."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fixtures.checkout import MANIFEST, snapshot
@@ -10,7 +12,7 @@ from fixtures.recipes import rich_checkout
 from oxt import changeset
 from oxt.errors import ConfigError, OxtUserError
 from oxt.manifest_edit import ManifestDocument
-from oxt.render import render
+from oxt.render import generated_files, render
 
 XSA = "meta-openxt/recipes-extended/xen/files/xsa"
 
@@ -88,5 +90,26 @@ def test_a_hand_written_file_stops_the_write_before_anything_is_written(rich):
 
 def test_touched_paths_are_what_a_manifest_change_writes(rich):
     rel = [str(p.relative_to(rich.root)) for p in changeset.touched_paths(rich)]
-    assert rel == [str(MANIFEST), XSA, "meta-openxt/recipes-extended/xen",
-                   "meta-openxt/conf/distro/include/openxt-versions.inc"]
+    assert rel[:4] == [str(MANIFEST), XSA, "meta-openxt/recipes-extended/xen",
+                       "meta-openxt/conf/distro/include/openxt-versions.inc"]
+    # every other rendered file too (a manifest change re-renders them all): the BSP kernel, icbinn
+    rendered = {str(p) for p in generated_files(rich.root)}
+    assert set(rel[4:]) == {p for p in rendered if not p.startswith("meta-openxt/recipes-extended/xen/")} - set(rel[:4])
+    assert any(p.startswith("meta-openxt-bsp/recipes-kernel/linux/") for p in rel[4:])
+    assert len(rel) == len(set(rel))
+
+
+def test_a_dirty_kernel_recipe_stops_a_committing_change(rich):
+    """ensure_clean sees every rendered file: an uncommitted edit of the kernel recipe is not overwritten."""
+    import git
+
+    from oxt.errors import GitError
+    from oxt.xen.commit import ensure_clean
+
+    repo = git.Repo.init(rich.root)
+    repo.git.add("-A")
+    repo.index.commit("rendered")
+    kernel = next(rich.root / p for p in generated_files(rich.root) if "recipes-kernel/linux" in str(p))
+    kernel.write_text(kernel.read_text() + "# my uncommitted tweak\n")
+    with pytest.raises(GitError, match=re.escape(str(kernel.relative_to(rich.root)))):
+        ensure_clean(rich.root, changeset.touched_paths(rich))

@@ -23,7 +23,7 @@ from pathlib import Path
 from oxt.journal import Transaction
 from oxt.manifest import XEN_XSA_DIR, Manifest, manifest_path
 from oxt.manifest_edit import ManifestDocument
-from oxt.render import XEN_DIR, VERSIONS_INC, plan_render, stage
+from oxt.render import XEN_DIR, VERSIONS_INC, generated_files, plan_render, stage
 from oxt.repo import Checkout
 
 
@@ -39,10 +39,14 @@ class ChangeSet:
 
 
 def touched_paths(checkout: Checkout) -> list[Path]:
-    """What a manifest change may write: the manifest, the XSA files, the rendered Xen recipes."""
+    """What a manifest change may write: the manifest, the XSA files, the rendered Xen recipes and
+    every other rendered file (a change re-renders them all: an uncommitted edit of, say, the BSP
+    layer's kernel recipe would be overwritten and land in the bump's commit)."""
     root = checkout.root
     paths = [manifest_path(checkout), root / XEN_XSA_DIR, root / XEN_DIR, root / VERSIONS_INC]
-    return [p for i, p in enumerate(paths) if i == 0 or p.exists()]
+    listed = [p for i, p in enumerate(paths) if i == 0 or p.exists()]
+    others = sorted(root / rel for rel in generated_files(root) if not (root / rel).is_relative_to(root / XEN_DIR))
+    return listed + [p for p in others if p not in listed]
 
 
 def plan_changes(checkout: Checkout, doc: ManifestDocument, *, add: dict[Path, bytes] | None = None,
