@@ -12,7 +12,6 @@ import shutil
 
 import git
 import pytest
-
 from fixtures import xen_series as SF
 from fixtures import xen_upstream as XF
 from fixtures.checkout import snapshot
@@ -135,7 +134,7 @@ def test_a_bump_whose_queue_survives_carries_the_series_table(oxt, checkout, ups
     assert "[!WARNING]" not in md and "<details><summary>patch series at RELEASE-4.6.4-6-g" in md
     code, out, err = oxt(root, "bump", "xen", "--commit")
     assert code == 0, err
-    assert "Patch series: the 2 patches of xen apply at the new pin" in git.Repo(root).head.commit.message
+    assert "Patch series: the 2 patches of xen and the 2 of xen-tools apply at the new pin" in git.Repo(root).head.commit.message
 
 
 def test_a_broken_queue_at_an_unchanged_pin_is_a_warning_not_a_stop(oxt, checkout, upstream):
@@ -192,3 +191,21 @@ def test_xsa_add_refuses_an_advisory_that_fails_and_says_what_to_do(oxt, checkou
     assert code == 2 and snapshot(root) == before
     assert "does not apply on top of the series before it on stable-4.6 at RELEASE-4.6.4-6-g" in err
     assert "xen/common/fail.c:7 hunk #1" in err and "take the advisory's patch for this branch" in err
+
+
+def test_the_commit_message_counts_the_patches_of_every_recipe():
+    """xen and xen-tools apply their own series: the message names both counts, not the first one's."""
+    from types import SimpleNamespace
+
+    from oxt.xen.commit import _series_lines
+    from oxt.xen.series import PatchResult, SeriesResult
+    from oxt.xen.series_check import SeriesVerdict
+
+    def result(n):
+        return SeriesResult("c" * 40, [PatchResult(f"p{i}.patch", "openxt", "clean") for i in range(n)])
+
+    one = SimpleNamespace(series=SeriesVerdict("c" * 40, None, [("xen", result(3))]))
+    assert _series_lines(one)[0] == "Patch series: the 3 patches of xen apply at the new pin (OpenXT queue clean or offset)."
+    two = SimpleNamespace(series=SeriesVerdict("c" * 40, None, [("xen", result(3)), ("xen-tools", result(5))]))
+    assert _series_lines(two)[0] == ("Patch series: the 3 patches of xen and the 5 of xen-tools apply at the new pin "
+                                     "(OpenXT queue clean or offset).")

@@ -80,10 +80,11 @@ def _series_lines(p: TrackPlan) -> list[str]:
     s = p.series
     if s is None:
         return []
-    n = sum(len(r.results) for _, r in s.results[:1])
     if not s.broken:
-        return [f"Patch series: the {n} patches of {s.results[0][0]} apply at the new pin "
-                "(OpenXT queue clean or offset).", ""]
+        counts = [f"the {len(r.results)} patches of {recipe}" if i == 0 else f"the {len(r.results)} of {recipe}"
+                  for i, (recipe, r) in enumerate(s.results)]
+        listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+        return [f"Patch series: {listed} apply at the new pin (OpenXT queue clean or offset).", ""]
     return ["Patch series BROKEN at the new pin (written with --allow-broken-series):",
             *(f"  {line.split(': ', 1)[1]}" for line in s.stop_lines(p.branch)), ""]
 
