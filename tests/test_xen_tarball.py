@@ -46,7 +46,7 @@ def test_missing_tarball_is_a_user_error(http_root, tmp_path):
     _, template = http_root
     with pytest.raises(DownloadError, match="HTTP 404"):
         fetch_release("4.6.5", url_template=template, download_dir=tmp_path / "dl", progress=False)
-    assert not list((tmp_path / "dl").glob("*"))
+    assert [p.name for p in (tmp_path / "dl").iterdir()] == [".lock"]  # the directory's lock, nothing downloaded
 
 
 def test_bump_switches_track_to_tarball(http_root, upstream, tmp_path, capsys):
@@ -112,3 +112,19 @@ def _signature_cases(subprocess, env, home, root, template, tmp_path):
         fetch_release("4.6.6", url_template=template, download_dir=tmp_path / "dl3", progress=False,
                       key=fpr, gpg_home=home)
     assert not (tmp_path / "dl3" / "xen-4.6.6.tar.gz").exists()
+
+
+def test_a_killed_downloads_temp_file_is_swept(http_root, tmp_path):
+    """A SIGKILLed download leaves .NAME.XXXX.tmp behind; the next run (holding the directory's lock) removes it."""
+    root, template = http_root
+    ddir = tmp_path / "dl"
+    ddir.mkdir()
+    stale = [ddir / ".xen-4.6.6.tar.gz.k1ll3d.tmp", ddir / ".xen-4.6.6.tar.gz.sig.k1ll3d.tmp"]
+    for path in stale:
+        path.write_bytes(b"half a tarball")
+    other = ddir / ".xen-4.7.1.tar.gz.busy.tmp"  # another file's: not this run's to judge
+    other.write_bytes(b"x")
+    tb = fetch_release("4.6.6", url_template=template, download_dir=ddir, progress=False)
+    assert tb.path.read_bytes() == (root / "4.6.6" / "xen-4.6.6.tar.gz").read_bytes()
+    assert not any(p.exists() for p in stale) and other.exists()
+    assert sorted(p.name for p in ddir.iterdir()) == [".lock", ".xen-4.7.1.tar.gz.busy.tmp", "xen-4.6.6.tar.gz"]

@@ -66,7 +66,7 @@ def atomic_write_stream(path: Path, stream, *, expected: int | None = None, on_c
     With *expected*, a shorter stream raises :class:`ShortRead` and nothing is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
         size = 0
         with os.fdopen(fd, "wb") as out:

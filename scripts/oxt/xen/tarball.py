@@ -11,6 +11,7 @@ check" into an error. A bad signature is always an error.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import urllib.error
 import urllib.request
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import OxtUserError
-from oxt.fsutil import ShortRead, atomic_write_stream
+from oxt.fsutil import TMP_SUFFIX, ShortRead, atomic_write_stream, tmp_prefix
+from oxt.locking import HeldLock
 from oxt.xen.defaults import XEN_SIGNING_KEY, default_download_dir
 from oxt.xen.gpg import SignatureError, verify_detached
 from oxt.xen.progress import DownloadProgress
@@ -90,9 +92,20 @@ def fetch_release(version: str, *, url_template: str = DEFAULT_URL, download_dir
     url = url_for(url_template, version)
     ddir = Path(download_dir) if download_dir else default_download_dir()
     dest = ddir / Path(url).name
+    sig = ddir / (dest.name + ".sig")
+    # one oxt per download directory: what a killed run left half-written is ours to sweep
+    with HeldLock(ddir / ".lock", what=f"the download directory {ddir}"):
+        for name in (dest.name, sig.name):
+            for stale in ddir.glob(f"{glob.escape(tmp_prefix(ddir / name))}*{TMP_SUFFIX}"):
+                stale.unlink(missing_ok=True)
+        return _fetch_locked(url, dest, sig, progress=progress, require_signature=require_signature,
+                             key=key, gpg_home=gpg_home)
+
+
+def _fetch_locked(url: str, dest: Path, sig: Path, *, progress: bool, require_signature: bool, key: str,
+                  gpg_home: Path | None) -> Tarball:
     if not dest.exists():
         _download(url, dest, progress)
-    sig = ddir / (dest.name + ".sig")
     signature: str
     try:
         if not sig.exists():
