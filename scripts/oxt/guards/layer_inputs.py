@@ -12,6 +12,7 @@ distro), collects files of this checkout's layers and runs every guard.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import ConfigError
@@ -26,6 +27,7 @@ from oxt.repo import Checkout
 _PROSE = {"SUMMARY", "DESCRIPTION", "HOMEPAGE", "LICENSE", "LIC_FILES_CHKSUM", "SECTION", "SRC_URI",
           "SRCREV", "PV", "PR", "S", "B", "CVE_PRODUCT", "FILES", "CONFFILES", "MAINTAINER", "BBFILES"}
 _DEP_FLAGS = ("depends", "mcdepends", "rdepends")
+_NEEDS_VARS = ("DEPENDS", "RDEPENDS", "RRECOMMENDS")
 
 
 def _vm_stacks(ex, plan):
@@ -168,11 +170,25 @@ def _raw_lines(path: Path, line: int) -> str:
     return "\n".join(taken)
 
 
-def recipe_refs(ex) -> list[dead_recipes.RecipeRefs]:
-    refs = []
+@dataclass(frozen=True)
+class _RecipeWords:
+    """One walk over a recipe's assignments and task flags, for both recipe guards."""
+
+    pn: str
+    layer: object  # layerinfo.Layer
+    paths: tuple[Path, ...]
+    provides: frozenset[str]  # PN, PN-dev, ..., PACKAGES, PACKAGE_BEFORE_PN, PROVIDES, RPROVIDES
+    mentions: frozenset[str]  # every word of its non-prose assignments and dependency flags
+    needs: tuple[tuple[str, str, str], ...]  # (name, DEPENDS/RDEPENDS/RRECOMMENDS or [flag], file:line)
+
+
+def _recipe_words(ex) -> list[_RecipeWords]:
+    found = []
     for layer in ex.layers:
         for pn, paths in layer.recipes.items():
-            packages, mentions = {pn, f"{pn}-dev", f"{pn}-staticdev", f"{pn}-dbg", f"{pn}-doc"}, set()
+            provides = {pn, f"{pn}-dev", f"{pn}-staticdev", f"{pn}-dbg", f"{pn}-doc"}
+            mentions: set[str] = set()
+            needs: list[tuple[str, str, str]] = []
             for path in paths:
                 unit = ex.parse(path)
                 for a in unit.assignments():
@@ -181,44 +197,38 @@ def recipe_refs(ex) -> list[dead_recipes.RecipeRefs]:
                     if "!!!inlineblock!!!" in value:
                         value = _raw_lines(a.file, a.line)
                     if base in ("PACKAGES", "PACKAGE_BEFORE_PN", "PROVIDES") or base.startswith("RPROVIDES"):
-                        packages |= dead_recipes.words(value)
-                    elif base not in _PROSE and not base.startswith(("FILES", "SUMMARY", "DESCRIPTION")):
+                        provides |= dead_recipes.words(value)
+                        continue
+                    if base in _NEEDS_VARS:
+                        needs += [(w, a.name, f"{ex.rel(a.file)}:{a.line}") for w in sorted(dead_recipes.words(value))]
+                    if base not in _PROSE and not base.startswith(("FILES", "SUMMARY", "DESCRIPTION")):
                         mentions |= dead_recipes.words(value)
                 for flag in _DEP_FLAGS:
                     for a in unit.flags(flag):
-                        mentions |= dead_recipes.words(a.value.replace("${PN}", pn))
-            refs.append(dead_recipes.RecipeRefs(pn, f"{ex.rel(paths[0])}:1", frozenset(packages),
-                                                frozenset(mentions - {pn})))
-    return refs
+                        words = dead_recipes.words(a.value.replace("${PN}", pn))
+                        mentions |= words
+                        needs += [(w, f"[{flag}]", f"{ex.rel(a.file)}:{a.line}") for w in sorted(words)]
+            found.append(_RecipeWords(pn, layer, tuple(paths), frozenset(provides), frozenset(mentions - {pn}),
+                                      tuple(n for n in needs if n[0] != pn)))
+    return found
 
 
-_NEEDS_VARS = ("DEPENDS", "RDEPENDS", "RRECOMMENDS")
+def recipe_refs(ex, walked: list[_RecipeWords] | None = None) -> list[dead_recipes.RecipeRefs]:
+    return [dead_recipes.RecipeRefs(r.pn, f"{ex.rel(r.paths[0])}:1", r.provides, r.mentions)
+            for r in (walked if walked is not None else _recipe_words(ex))]
 
 
-def layer_needs(ex) -> tuple[dict[str, layer_boundaries.OurLayer], list[layer_boundaries.RecipeNeeds]]:
+def layer_needs(ex, walked: list[_RecipeWords] | None = None
+                ) -> tuple[dict[str, layer_boundaries.OurLayer], list[layer_boundaries.RecipeNeeds]]:
     """Our layers' collections and LAYERDEPENDS, and what each recipe provides and names as a dependency."""
-    layers, recipes = {}, []
+    layers = {}
     for layer in ex.layers:
         depends = {dep for coll in layer.collections for dep in layer.layer_depends(coll)}
         layers[layer.name] = layer_boundaries.OurLayer(layer.name, frozenset(layer.collections), frozenset(depends))
-        for pn, paths in layer.recipes.items():
-            provides, needs = {pn, f"{pn}-dev", f"{pn}-staticdev"}, []
-            for path in paths:
-                unit = ex.parse(path)
-                for a in unit.assignments():
-                    base = a.name.split(":")[0]
-                    value = a.value.replace("${PN}", pn).replace("${BPN}", pn)
-                    if base in ("PACKAGES", "PROVIDES") or base.startswith("RPROVIDES"):
-                        provides |= dead_recipes.words(value)
-                    elif base in _NEEDS_VARS:
-                        needs += [(w, a.name, f"{ex.rel(a.file)}:{a.line}") for w in sorted(dead_recipes.words(value))]
-                for flag in ("depends", "rdepends", "mcdepends"):
-                    for a in unit.flags(flag):
-                        needs += [(w, f"[{flag}]", f"{ex.rel(a.file)}:{a.line}")
-                                  for w in sorted(dead_recipes.words(a.value.replace("${PN}", pn)))]
-            dynamic = frozenset(c for p in paths for c in layer.dynamic_files.get(p, ()))
-            recipes.append(layer_boundaries.RecipeNeeds(pn, layer.name, dynamic, frozenset(provides),
-                                                        tuple(n for n in needs if n[0] != pn)))
+    recipes = []
+    for r in walked if walked is not None else _recipe_words(ex):
+        dynamic = frozenset(c for p in r.paths for c in r.layer.dynamic_files.get(p, ()))
+        recipes.append(layer_boundaries.RecipeNeeds(r.pn, r.layer.name, dynamic, r.provides, r.needs))
     return layers, recipes
 
 
@@ -251,6 +261,7 @@ def check(ex, plan) -> list[Problem]:
     for path, shown in interface_xmls(ex):
         problems += rpcgen_xml.check(path, shown)
     problems += listen_all.check(unit_files(ex))
-    problems += dead_recipes.check(recipe_refs(ex), root_names(ex))
-    problems += layer_boundaries.check(*layer_needs(ex))
+    walked = _recipe_words(ex)  # one walk over our recipes feeds both guards
+    problems += dead_recipes.check(recipe_refs(ex, walked), root_names(ex))
+    problems += layer_boundaries.check(*layer_needs(ex, walked))
     return problems
