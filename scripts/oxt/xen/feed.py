@@ -40,11 +40,7 @@ import email.utils
 import fnmatch
 import hashlib
 import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -56,6 +52,7 @@ from pathlib import Path, PurePosixPath
 from oxt.errors import OxtUserError
 from oxt.fsutil import ShortRead, atomic_write, atomic_write_stream
 from oxt.locking import HeldLock
+from oxt.xen import gpg
 from oxt.xen.defaults import DEFAULT_FEED, XEN_SIGNING_KEY, default_xsa_cache_dir
 from oxt.xen.progress import DownloadProgress, _Line
 from oxt.xen.tarball import sha256_of
@@ -334,31 +331,14 @@ def expand(patterns: tuple[str, ...], listed: list[str], where: str) -> list[str
 
 def verify_clearsigned(path: Path, *, key: str, gpg_home: Path | None) -> tuple[bool | None, str, str | None]:
     """(True, fpr, signed text) good; (None, why, None) cannot check; FeedError on a bad signature."""
-    gpg = shutil.which("gpg")
-    if not gpg:
-        return None, "gpg is not installed", None
-    env = dict(os.environ)
-    if gpg_home:
-        env["GNUPGHOME"] = str(gpg_home)
-    with tempfile.TemporaryDirectory(prefix="oxt-xsa-") as tmp:
-        out = Path(tmp) / "signed.txt"
-        proc = subprocess.run([gpg, "--batch", "--no-tty", "--status-fd", "1", "--output", str(out),
-                               "--decrypt", str(path)], capture_output=True, text=True, env=env, check=False)
-        status = {s[0]: s[1:] for s in (ln.split()[1:] for ln in proc.stdout.splitlines()
-                                        if ln.startswith("[GNUPG:] ")) if s}
-        if "BADSIG" in status:
+    try:
+        return gpg.verify_clearsigned(path, key=key, gpg_home=gpg_home)
+    except gpg.SignatureError as err:
+        if "BAD signature" in str(err):
             raise FeedError(f"{path.name}: BAD signature; the advisory text was altered after signing — "
-                            "do not use it (check --feed and your network)")
-        if "NO_PUBKEY" in status or "ERRSIG" in status:
-            return None, f"signing key not in the gpg keyring (import the Xen.org signing key {key}, pgp@xen.org)", None
-        if "VALIDSIG" in status:
-            fields = status["VALIDSIG"]
-            fpr, primary = fields[0].upper(), (fields[-1].upper() if len(fields) >= 10 else fields[0].upper())
-            if key.upper() not in (fpr, primary):
-                raise FeedError(f"{path.name}: signed by {fpr}, not by the Xen.org signing key {key} (pgp@xen.org)")
-            return True, primary, out.read_text(encoding="utf-8", errors="replace")
-    last = proc.stderr.strip().splitlines()[-1:] or ["no signature found"]
-    return None, f"gpg could not check it: {last[0]}", None
+                            "do not use it (check --feed and your network)") from None
+        raise FeedError(f"{str(err).split(', not by', 1)[0]}, not by the Xen.org signing key {key} "
+                        "(pgp@xen.org)") from None
 
 
 # -- the feed (I/O) --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ uses (``GNUPGHOME``, or ``--gpg-home``). A signature that does not verify, or
 was made by another key, is always an error; "cannot check" is an error only
 with ``--require-signature``. Both checks read gpg's machine-readable status
 lines through :func:`judge`: ``gpg --status-fd 1 --verify`` for a tarball,
-``git verify-tag --raw`` for a tag.
+``--decrypt`` for a clear-signed advisory, ``git verify-tag --raw`` for a tag.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from oxt.errors import OxtUserError
-from oxt.xen.defaults import XEN_SIGNING_KEY  # the pin and where it comes from: oxt.xen.defaults
+from oxt.xen.defaults import (
+    XEN_SIGNING_KEY,  # the pin and where it comes from: oxt.xen.defaults
+)
 
 # What the summary, the pull-request body and the commit message say about a git-mode target.
 VERIFIED = "signed tag verified"
@@ -90,6 +93,27 @@ def verify_detached(file: Path, sig: Path, *, key: str = XEN_SIGNING_KEY,
     if ok is None and detail == "gpg gave no verdict":
         detail = f"gpg could not check the signature: {proc.stderr.strip().splitlines()[-1:] or 'no status'}"
     return ok, detail
+
+
+def verify_clearsigned(path: Path, *, key: str = XEN_SIGNING_KEY,
+                       gpg_home: Path | None = None) -> tuple[bool | None, str, str | None]:
+    """A clear-signed text (an advisory): (True, fpr, the signed text) good; (None, why, None) cannot
+    check; SignatureError if bad or by another key."""
+    gpg = shutil.which("gpg")
+    if not gpg:
+        return None, "gpg is not installed", None
+    with tempfile.TemporaryDirectory(prefix="oxt-gpg-") as tmp:
+        out = Path(tmp) / "signed.txt"
+        proc = subprocess.run([gpg, "--batch", "--no-tty", "--status-fd", "1", "--output", str(out),
+                               "--decrypt", str(path)], capture_output=True, text=True, env=_env(gpg_home),
+                              check=False)
+        ok, detail = judge(proc.stdout, key=key, what=path.name)
+        if ok:
+            return True, detail, out.read_text(encoding="utf-8", errors="replace")
+    if detail == "gpg gave no verdict":
+        last = proc.stderr.strip().splitlines()[-1:] or ["no signature found"]
+        detail = f"gpg could not check it: {last[0]}"
+    return None, detail, None
 
 
 @dataclass(frozen=True)
