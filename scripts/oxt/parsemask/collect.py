@@ -86,7 +86,7 @@ def task_data(targets: list[str], postread: list[str]) -> tuple[dict, str]:
         print(f"collect: resolving the task data of {len(targets)} targets", file=sys.stderr, flush=True)
         # handle_events=False: its draining of queued events would drop the tree
         tinfoil.run_command("generateTargetsTree", None, list(targets), handle_events=False)
-        tree = None
+        tree, errors = None, 0
         while True:
             event = tinfoil.wait_event(1)
             if event is None:
@@ -94,13 +94,17 @@ def task_data(targets: list[str], postread: list[str]) -> tuple[dict, str]:
             if isinstance(event, bb.event.TargetsTreeGenerated):
                 tree = event._model
             elif isinstance(event, logging.LogRecord):
-                # NoProvider of an optional dependency (RRECOMMENDS) is a note; errors are real
+                # an optional dependency no recipe provides (RRECOMMENDS) is no log record; errors are real
                 if event.levelno >= logging.ERROR:
+                    errors += 1
                     tinfoil.logger.handle(event)
             elif isinstance(event, bb.command.CommandCompleted):
                 break
             elif isinstance(event, (bb.command.CommandFailed, bb.command.CommandExit)):
                 raise SystemExit(f"bitbake could not resolve the task data: {event}")
+        if errors:
+            raise SystemExit(f"bitbake reported {errors} error(s) while resolving the targets (above); "
+                             "nothing written: the unmasked build must resolve them cleanly first")
         if tree is None:
             raise SystemExit("bitbake finished without sending its task data (no TargetsTreeGenerated event)")
         return tree, bb.__version__
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     document = summarise(tree, args.targets, version)
     tmp = f"{args.output}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=1, sort_keys=False)
+        json.dump(document, handle, indent=1)
         handle.write("\n")
     os.replace(tmp, args.output)
     counts = ", ".join(f"{mc} {len(names)}" for mc, names in document["recipes"].items())
