@@ -18,7 +18,20 @@ BBH_KAS ?= /tmp/bbh/kas-venv/bin/kas
 # Only these layers (directory names), e.g. YCL_LAYERS="meta-openxt-bsp".
 YCL_LAYERS ?=
 
-.PHONY: all check test lint clean yocto-check-layer
+# Regenerate the parse masks (README "Parse masks"): kas parses everything
+# once without them (15-25 minutes on 2 cores), collect.py asks bitbake for
+# the task data of these targets, oxt parsemask writes
+# meta-openxt/conf/multiconfig/parsemask/. Run it as the user that builds
+# (bitbake refuses root), then commit that directory.
+KAS ?= $(BIN)/kas
+PARSEMASK_KAS ?= kas/openxt.yml:kas/testimage.yml:kas/nomask.yml
+PARSEMASK_TARGETS := mc:dom0:openxt-dom0-image mc:ndvm:openxt-ndvm-image mc:uivm:openxt-uivm-image \
+	mc:syncvm:openxt-syncvm-image mc:stubdomain:openxt-stubdomain-image \
+	mc:dom0:openxt-dom0-image:do_testimage mc:syncvm:openxt-syncvm-image:do_populate_sdk
+# where kas builds: $KAS_BUILD_DIR, else $KAS_WORK_DIR/build, else ./build
+PARSEMASK_BUILD = $(or $(KAS_BUILD_DIR),$(or $(KAS_WORK_DIR),$(CURDIR))/build)
+
+.PHONY: all check test lint clean yocto-check-layer parse-masks
 
 all: check
 
@@ -60,3 +73,7 @@ yocto-check-layer:
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+parse-masks: $(BIN)/.installed
+	$(KAS) shell $(PARSEMASK_KAS) -c "python3 $(CURDIR)/scripts/oxt/parsemask/collect.py $(PARSEMASK_TARGETS)"
+	$(BIN)/oxt parsemask $(PARSEMASK_BUILD)

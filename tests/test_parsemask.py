@@ -480,3 +480,29 @@ def test_the_committed_masks_are_on_and_match_the_checkout(tmp_path):
     append(shipped / "meta-openxt/recipes-images/images/openxt-uivm-image.bb", 'IMAGE_INSTALL += "strace"\n')
     rc, _, err = run_oxt(shipped, "parsemask", "--check")
     assert rc == 2 and "parsemask/uivm.inc: was generated from other layers" in err
+
+
+def test_every_regeneration_recipe_names_the_same_targets():
+    """`make parse-masks`, the README's and `oxt parsemask --help`'s commands and the benchmark ask for one target list."""
+    from fixtures.checkout import REPO_ROOT
+
+    def targets(text: str) -> list[str]:
+        return sorted(set(re.findall(r"\bmc:[a-z0-9]+:openxt-[a-z0-9]+-image(?::do_[a-z_]+)?", text)))
+
+    make = subprocess.run(["make", "-s", "-n", "parse-masks", "VENV=/nonexistent"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, check=False).stdout
+    collect_line = next(line for line in make.splitlines() if "collect.py" in line)
+    readme = (REPO_ROOT / "README.md").read_text()
+    readme_cmd = readme[readme.index("python3 $PWD/scripts/oxt/parsemask/collect.py"):][:600].split("```")[0]
+    help_text = (REPO_ROOT / "scripts/oxt/plugins/parsemask.py").read_text()
+    help_cmd = help_text[help_text.index("collect.py \\\\"):][:600].split("oxt parsemask build")[0]
+    bench = (REPO_ROOT / "benchmarks/parse_mask.py").read_text()
+    bench_targets = bench[bench.index("TARGETS = "):bench.index("])", bench.index("TARGETS = "))]
+    expected = targets(collect_line)
+    assert len(expected) == 7 and "mc:syncvm:openxt-syncvm-image:do_populate_sdk" in expected
+    assert targets(readme_cmd) == expected
+    assert targets(help_cmd) == expected
+    vms = re.search(r'for vm in \(([^)]*)\)', bench_targets).group(1)
+    bench_list = [f"mc:{vm}:openxt-{vm}-image" for vm in re.findall(r'"(\w+)"', vms)]
+    bench_list += [t for t in re.findall(r'"(mc:[^"]+)"', bench_targets) if "{" not in t]
+    assert sorted(bench_list) == expected
