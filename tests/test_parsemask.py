@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixtures.checkout import VMS, append, run_oxt, snapshot
+from fixtures.checkout import VMS, append, run_oxt, set_parse_mask_block, snapshot
 from fixtures.parsemask import NEEDS, apply_masks, build_area, get_file_appends
 from oxt.errors import ConfigError
 from oxt.parsemask import INCLUDE_LINE, collect, inputs, mask, taskdata, taskgraph
@@ -27,11 +27,8 @@ PARSEMASK = Path("meta-openxt/conf/multiconfig/parsemask")
 
 def switch_masks_on(checkout):
     """kas/openxt.yml's openxt-parse-mask block as the include line, whatever this checkout's block says."""
-    kas = checkout / "kas" / "openxt.yml"
-    text = re.sub(r"(?m)^(  openxt-parse-mask: \|\n)(?:    .*\n)+", lambda m: f"{m.group(1)}    {INCLUDE_LINE}\n",
-                  kas.read_text())
-    assert INCLUDE_LINE in text
-    kas.write_text(text)
+    set_parse_mask_block(checkout, INCLUDE_LINE)
+    assert INCLUDE_LINE in (checkout / "kas" / "openxt.yml").read_text()
 
 
 @pytest.fixture

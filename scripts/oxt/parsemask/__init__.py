@@ -3,9 +3,9 @@
 bitbake parses every recipe of every layer once per multiconfig. OpenXT's
 images need a few hundred of the ~3,000 upstream recipe files in each
 multiconfig, so ``oxt parsemask`` reads bitbake's task data for the images
-(collect.py, run in a build without masks), keeps every upstream recipe file
-it reaches in a multiconfig and writes, per multiconfig, an include that
-masks the rest (BBMASK) in that multiconfig only:
+(collect.py, run in a build without masks), keeps every recipe file it
+reaches in a multiconfig and writes, per multiconfig, an include that masks
+the rest (BBMASK) in that multiconfig only:
 
     collect.py     runs inside the build (bitbake's Python): task data -> taskdata.json
     taskdata.py    taskdata.json -> recipe files and names per multiconfig, the targets
@@ -18,8 +18,8 @@ masks the rest (BBMASK) in that multiconfig only:
     generate.py    the whole run: verify the inputs, plan every file, write all or nothing
 
 Our own layers are masked like upstream ones (the Haskell layer's 80 recipes
-parse in ndvm only), bbappends with the recipes they apply to; ``oxt check`` (checks/parsemask.py) reports masks made
-from other inputs than the checkout's.
+parse in ndvm only), bbappends with the recipes they apply to; ``oxt check``
+(checks/parsemask.py) reports masks made from other inputs than the checkout's.
 """
 
 # The kas local_conf_header block that switches the masks on, and the line it holds.

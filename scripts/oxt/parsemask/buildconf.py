@@ -1,7 +1,7 @@
 """The build directory the task data was collected in: its layers, their files and checkouts.
 
-``bitbake -g`` writes task-depends.dot into the build directory (TOPDIR), next
-to the ``conf/bblayers.conf`` and ``conf/local.conf`` kas wrote for it. From
+collect.py writes taskdata.json into the build directory (TOPDIR), next to
+the ``conf/bblayers.conf`` and ``conf/local.conf`` kas wrote for it. From
 those we learn which layers the task data's recipe files belong to, each layer's
 collection and ``BBFILE_PATTERN`` (the anchor of its masks), every recipe and
 bbappend file bitbake collects from it (``BBFILES`` and ``BBFILES_DYNAMIC``,

@@ -113,7 +113,7 @@ def _header(mc: str, roots: list[str], digest: inputs.Inputs) -> list[str]:
         f"{GENERATED_MARK} from bitbake's task data (collect.py): generated — run `oxt parsemask BUILD_DIR`, "
         "not by hand.",
         "# Regenerate as `oxt parsemask --help` says when `oxt check` reports it stale.",
-        f"# Multiconfig {mc} parses only the upstream recipe files bitbake's task data reaches from",
+        f"# Multiconfig {mc} parses only the recipe files bitbake's task data reaches from",
         *[f"#   {root}" for root in roots],
         "# (and their bbappends), in upstream layers and ours alike.",
         "# kas/nomask.yml (and kas/debug.yml) leave this file out: bitbake world, devtool, bitbake -e.",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oxt.errors import ConfigError
-from oxt.parsemask.collect import DEFAULT_MC, FORMAT, OUTPUT
+from oxt.parsemask.collect import FORMAT, OUTPUT, split_pn
 from oxt.parsemask.taskgraph import recipe_file
 
 COLLECT = "kas shell KAS_FILES:kas/nomask.yml -c \"python3 $PWD/scripts/oxt/parsemask/collect.py TARGET...\""
@@ -34,11 +34,9 @@ class Reached:
         """mc -> the targets asked for in it, as ``pn:do_task`` (do_build when none was named)."""
         found: dict[str, set[str]] = {}
         for target in self.targets:
-            mc, name = DEFAULT_MC, target
-            if target.startswith("mc:") and target.count(":") >= 2:
-                _, mc, name = target.split(":", 2)
+            mc, name = split_pn(target)
             pn, _, task = name.partition(":")
-            found.setdefault(mc or DEFAULT_MC, set()).add(f"{pn}:{task or 'do_build'}")
+            found.setdefault(mc, set()).add(f"{pn}:{task or 'do_build'}")
         return found
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oxt.errors import ConfigError
+from oxt.parsemask.collect import DEFAULT_MC
 
-DEFAULT_MC = "default"
 _NODE = re.compile(r'^"([^"]+)" \[label="([^"]*)"\]$')
 _EDGE = re.compile(r'^"([^"]+)" -> "([^"]+)"$')
 
